@@ -1,0 +1,98 @@
+{#- Staging helpers: the reference system's column renaming rule, typing and default values. -#}
+
+{#- Lineage columns the loader adds to every landing row; never renamed or typed. -#}
+{% macro lineage_columns() -%}
+    {{ return(['_file_path', '_file_group', '_file_seq', '_load_id', '_row_in_file']) }}
+{%- endmacro %}
+
+{#- Strip a leading px/py/pz unless the stripped name is itself a column, then upper-case the
+    first letter (metrics-spec 2.2 step 2; the reference's suffix step is a no-op, weakness 14). -#}
+{% macro pega_column_name(raw_name, raw_names) -%}
+    {%- set stripped = modules.re.sub('^p[xyz]', '', raw_name) -%}
+    {%- set kept = raw_name if (stripped != raw_name and stripped in raw_names) else stripped -%}
+    {{ return(kept[:1] | upper ~ kept[1:]) }}
+{%- endmacro %}
+
+{#- Cast one landing column to the type staging promises. -#}
+{% macro stage_cast(expr, data_type) -%}
+    {%- if data_type | lower == 'timestamptz' -%}
+        {{ parse_pega_timestamp(expr) }}
+    {%- else -%}
+        cast({{ expr }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The select list of a staging model: every landing column renamed, known columns typed,
+    default values filling nulls, and absent known or defaulted columns added, so downstream
+    models can rely on them. `side` is the compiled config's ih or holdings section. -#}
+{% macro staged_select_list(relation, side) -%}
+    {%- set lineage = lineage_columns() -%}
+    {%- set raw_names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name not in lineage and column.name not in side.drop_columns -%}
+            {%- do raw_names.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set defaults = side.default_values -%}
+    {%- set types = side.column_types -%}
+    {%- set emitted = [] -%}
+    {%- set items = [] -%}
+    {%- for raw in raw_names -%}
+        {%- set name = pega_column_name(raw, raw_names) -%}
+        {%- if name not in emitted -%}
+            {%- set expr = adapter.quote(raw) -%}
+            {%- if name in types -%}{%- set expr = stage_cast(expr, types[name]) -%}{%- endif -%}
+            {%- if name in defaults -%}{%- set expr = 'coalesce(' ~ expr ~ ', ' ~ defaults[name] ~ ')' -%}{%- endif -%}
+            {%- do items.append(expr ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do emitted.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name, data_type in types.items() -%}
+        {%- if name not in emitted -%}
+            {%- set expr = defaults[name] if name in defaults else 'null' -%}
+            {%- do items.append('cast(' ~ expr ~ ' as ' ~ (data_type if data_type | lower != 'timestamptz' else 'timestamptz') ~ ') as ' ~ adapter.quote(name)) -%}
+            {%- do emitted.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name, value in defaults.items() -%}
+        {%- if name not in emitted -%}
+            {%- do items.append(value ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do emitted.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in lineage -%}
+        {%- do items.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    {{ return(items | join(',\n    ')) }}
+{%- endmacro %}
+
+{#- Apply derived columns in order (later ones may read earlier ones), replacing a column of
+    the same name as the reference does. One CTE per column keeps each step readable. -#}
+{% macro derived_column_ctes(input_cte, derived_columns, existing_names) -%}
+    {%- set names = existing_names | list -%}
+    {%- set ns = namespace(previous=input_cte) -%}
+    {%- for column in derived_columns -%}
+        {%- set cte = 'derived_' ~ loop.index %}
+{{ cte }} as (
+    select {{ star_replace(column.name, column.sql, column.name in names) }}
+    from {{ ns.previous }}
+),
+        {%- do names.append(column.name) -%}
+        {%- set ns.previous = cte -%}
+    {%- endfor %}
+with_derived_columns as (select * from {{ ns.previous }})
+{%- endmacro %}
+
+{% macro star_replace(name, sql, exists) -%}
+    {{ return(adapter.dispatch('star_replace', 'valuemarts')(name, sql, exists)) }}
+{%- endmacro %}
+
+{% macro default__star_replace(name, sql, exists) -%}
+    {%- if exists -%}* replace (({{ sql }}) as {{ adapter.quote(name) }}){%- else -%}*, ({{ sql }}) as {{ adapter.quote(name) }}{%- endif -%}
+{%- endmacro %}
+
+{#- Column names of a relation, at run time (empty at parse time). -#}
+{% macro staged_column_names(relation) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
+{%- endmacro %}

@@ -1,0 +1,74 @@
+{#- Staged IH after the config's global filter, deduplicated to one row per
+    (InteractionID, ActionID, Rank, Outcome) across every file loaded (weakness 6), the row from
+    the latest file winning, then the first row in it; then the config's derived columns.
+    Incremental: only keys touched by newly loaded rows, or missing after a file was replaced,
+    are recomputed, each over all its staged rows. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='_row_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_rows_of_replaced_files(source('landing', 'ih_raw')) }}"
+    )
+}}
+{%- set cfg = vm_config() -%}
+{%- set staged_relation = ref('stg_pega__interactions') -%}
+
+with staged as (
+
+    select
+        *,
+        {{ null_safe_key(['"InteractionID"', '"ActionID"', '"Rank"']) }} as _interaction_key,
+        {{ null_safe_key(['"InteractionID"', '"ActionID"', '"Rank"', '"Outcome"']) }} as _row_key
+    from {{ staged_relation }}
+    {%- if cfg.ih.filter_sql %}
+    where ({{ cfg.ih.filter_sql }})
+    {%- endif %}
+
+),
+
+{% if is_incremental() %}
+affected_keys as (
+
+    select _row_key
+    from staged
+    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+
+    union
+
+    select staged._row_key
+    from staged
+    anti join {{ this }} as existing on staged._row_key = existing._row_key
+
+),
+
+candidates as (
+
+    select staged.*
+    from staged
+    semi join affected_keys on staged._row_key = affected_keys._row_key
+
+),
+{% else %}
+candidates as (
+
+    select * from staged
+
+),
+{% endif %}
+
+deduplicated as (
+
+    select *
+    from candidates
+    qualify row_number() over (
+        partition by _row_key
+        order by _file_seq desc, _row_in_file asc
+    ) = 1
+
+),
+
+{{ derived_column_ctes('deduplicated', cfg.ih.derived_columns, staged_column_names(staged_relation)) }}
+
+select * from with_derived_columns

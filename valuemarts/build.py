@@ -1,0 +1,208 @@
+"""`valuemarts build`: compile, load new files, run dbt, swap the new warehouse in atomically.
+
+The build works on a copy of the warehouse (or a new file with --full-refresh) and replaces the
+live file with one rename only when everything succeeded, so a failed build leaves the previous
+marts intact and readers never see a half-built file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from valuemarts.config import schema
+from valuemarts.config.compiler import CompiledConfig, compile_file
+from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
+from valuemarts.dbt_runner import run_dbt
+from valuemarts.duck import connect
+from valuemarts.errors import ValueMartsError
+from valuemarts.ingest.discover import discover
+from valuemarts.ingest.landing import (LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
+                                       landing_columns, load_files, next_load_id)
+from valuemarts.paths import PROJECT_DIR, compiled_dir
+
+BUILDS = f"{LANDING_SCHEMA}._builds"
+
+
+@dataclass
+class BuildSummary:
+    warehouse: Path
+    files: list[FileLoad] = field(default_factory=list)
+    rows_read: int = 0
+    rows_kept: int = 0
+    models_built: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def lines(self) -> list[str]:
+        return [
+            f"files: {self.count('new')} new, {self.count('skipped')} skipped, {self.count('replaced')} replaced",
+            f"rows: {self.rows_read} read, {self.rows_kept} kept, {self.rows_read - self.rows_kept} rejected "
+            "(global filter or duplicates)",
+            f"models built: {self.models_built}",
+            f"seconds: {self.seconds:.1f}",
+            f"warehouse: {self.warehouse}",
+        ]
+
+
+def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
+          holdings_paths: list[str] | None = None, full_refresh: bool = False,
+          log: Callable[[str], None] = print) -> BuildSummary:
+    started = time.monotonic()
+    first_pass = compile_file(config, check_columns=False)
+    ih_paths, holdings_paths = _remembered_paths(warehouse, ih_paths, holdings_paths)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    building = warehouse.with_name(warehouse.name + ".building")
+    _remove(building)
+    if warehouse.exists() and not full_refresh:
+        shutil.copy2(warehouse, building)
+    macro_backup = _backup_compiled_macro()
+    try:
+        summary, compiled = _load(config, first_pass, building, ih_paths, holdings_paths, log)
+        summary.warehouse = warehouse
+        write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
+        refresh = full_refresh or _config_changed(building, compiled)
+        log("running dbt build" + (" (full refresh)" if refresh else ""))
+        result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building)
+        summary.models_built = result.models_built
+        summary.rows_kept = _rows_kept(building, summary.files)
+        _record_build(building, compiled, ih_paths, holdings_paths)
+        os.replace(building, warehouse)
+    except BaseException:
+        _remove(building)
+        _restore_compiled_macro(macro_backup)
+        raise
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: list[str],
+          holdings_paths: list[str], log: Callable[[str], None]) -> tuple[BuildSummary, CompiledConfig]:
+    summary = BuildSummary(warehouse=building)
+    con = connect(building)
+    try:
+        ensure_landing(con)
+        load_id = next_load_id(con)
+        for name, paths in (("ih", ih_paths), ("holdings", holdings_paths)):
+            side = first_pass.dbt_vars[name]
+            files = discover(paths, side["file_pattern"], side["group_pattern"]) if paths else []
+            log(f"{name}: {len(files)} file(s) found")
+            loads = load_files(con, files, _rules(name, side), load_id)
+            summary.files += loads
+        summary.rows_read = sum(f.rows_read for f in summary.files)
+        compiled = compile_file(
+            config,
+            ih_columns=set(schema.renamed_columns(landing_columns(con, "ih")).values()),
+            holdings_columns=set(schema.renamed_columns(landing_columns(con, "holdings")).values()),
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return summary, compiled
+
+
+def _rules(name: str, side: dict) -> SourceRules:
+    return SourceRules(
+        name=name,
+        file_type=side["file_type"],
+        hive_partitioning=side["hive_partitioning"],
+        column_types=side["column_types"],
+        default_columns=frozenset(side["default_values"]),
+        required_columns=tuple(side.get("required_columns", ())),
+        drop_columns=frozenset(schema.DROP_IH_COLUMNS) if name == "ih" else frozenset(),
+    )
+
+
+def _config_changed(building: Path, compiled: CompiledConfig) -> bool:
+    """A changed config can change any row (filters, derived columns): rebuild models in full."""
+    con = connect(building)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                             "and table_name = '_builds'", [LANDING_SCHEMA]).fetchone()[0]
+        if not exists:
+            return True
+        row = con.execute(f"select config_hash from {BUILDS} order by built_at desc limit 1").fetchone()
+        return row is None or row[0] != compiled.dbt_vars["config_hash"]
+    finally:
+        con.close()
+
+
+def _rows_kept(building: Path, files: list[FileLoad]) -> int:
+    seqs = [f.file_seq for f in files if f.file_seq is not None]
+    if not seqs:
+        return 0
+    con = connect(building, read_only=True)
+    try:
+        placeholders = ", ".join("?" for _ in seqs)
+        total = 0
+        for table in ("intermediate.int_ih__interactions", "intermediate.int_holdings__holdings"):
+            total += con.execute(f"select count(*) from {table} where _file_seq in ({placeholders})", seqs).fetchone()[0]
+        return total
+    finally:
+        con.close()
+
+
+def _record_build(building: Path, compiled: CompiledConfig, ih_paths: list[str], holdings_paths: list[str]) -> None:
+    con = connect(building)
+    try:
+        con.execute(f"create table if not exists {BUILDS} (built_at timestamptz, config_name varchar, "
+                    "config_hash varchar, ih_paths varchar, holdings_paths varchar)")
+        con.execute(f"insert into {BUILDS} values (now(), ?, ?, ?, ?)",
+                    [compiled.dbt_vars["config_name"], compiled.dbt_vars["config_hash"],
+                     json.dumps(ih_paths), json.dumps(holdings_paths)])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _remembered_paths(warehouse: Path, ih_paths: list[str] | None,
+                      holdings_paths: list[str] | None) -> tuple[list[str], list[str]]:
+    """Without --ih/--holdings, use the paths of the last successful build."""
+    last: tuple[list[str], list[str]] = ([], [])
+    if warehouse.exists() and (ih_paths is None or holdings_paths is None):
+        con = connect(warehouse, read_only=True)
+        try:
+            row = con.execute(f"select ih_paths, holdings_paths from {BUILDS} order by built_at desc limit 1").fetchone()
+            if row:
+                last = (json.loads(row[0]), json.loads(row[1]))
+        except duckdb.CatalogException:  # a warehouse with no build recorded yet
+            pass
+        finally:
+            con.close()
+    resolved = ([str(Path(p).resolve()) for p in ih_paths] if ih_paths is not None else last[0],
+                [str(Path(p).resolve()) for p in holdings_paths] if holdings_paths is not None else last[1])
+    if not resolved[0] and not resolved[1]:
+        raise ValueMartsError("no input files: pass --ih PATH and/or --holdings PATH (none remembered from a previous build)")
+    return resolved
+
+
+def _backup_compiled_macro() -> bytes | None:
+    path = _compiled_macro_path()
+    return path.read_bytes() if path.exists() else None
+
+
+def _restore_compiled_macro(content: bytes | None) -> None:
+    path = _compiled_macro_path()
+    if content is None:
+        _remove(path)
+    else:
+        path.write_bytes(content)
+
+
+def _compiled_macro_path() -> Path:
+    return PROJECT_DIR / "macros" / "compiled" / f"{DBT_MACRO_NAME}.sql"
+
+
+def _remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists():
+            p.unlink()

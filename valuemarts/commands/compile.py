@@ -1,0 +1,40 @@
+"""`valuemarts compile CONFIG.toml [-o DIR]`: validate and write dbt vars and report specs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from valuemarts.config import schema
+from valuemarts.config.compiler import compile_file
+from valuemarts.config.output import write_compiled
+from valuemarts.duck import connect
+from valuemarts.ingest.landing import landing_columns
+from valuemarts.paths import PROJECT_DIR, compiled_dir
+
+
+def add_parser(subparsers, common) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("compile", parents=[common], help="validate a TOML config and compile it for dbt")
+    p.add_argument("config", type=Path)
+    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: beside the warehouse)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    ih_columns, holdings_columns = _loaded_columns(args.warehouse)
+    compiled = compile_file(args.config, ih_columns=ih_columns, holdings_columns=holdings_columns)
+    for path in write_compiled(compiled, args.out or compiled_dir(args.warehouse), PROJECT_DIR):
+        print(f"wrote {path}")
+    return 0
+
+
+def _loaded_columns(warehouse: Path) -> tuple[set[str] | None, set[str] | None]:
+    """Columns of the data already loaded, so column names are checked against real data."""
+    if not warehouse.exists():
+        return None, None
+    con = connect(warehouse, read_only=True)
+    try:
+        found = [set(schema.renamed_columns(landing_columns(con, s)).values()) for s in ("ih", "holdings")]
+    finally:
+        con.close()
+    return tuple(cols or None for cols in found)  # type: ignore[return-value]

@@ -1,0 +1,26 @@
+"""`valuemarts demo-data --out DIR`: deterministic demo IH, holdings and a config that fits them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers, common) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("demo-data", parents=[common], help="generate deterministic demo exports and config")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--rows", type=int, default=100_000, help="IH rows (default 100000)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--ih-format", choices=("zip", "parquet", "json"), default="zip")
+    p.add_argument("--holdings-format", choices=("zip", "parquet", "csv", "xlsx"), default="zip")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from valuemarts.demo import write_demo  # numpy/polars only when generating
+
+    summary = write_demo(args.out, rows=args.rows, seed=args.seed, days=args.days,
+                         ih_format=args.ih_format, holdings_format=args.holdings_format)
+    print(f"wrote {args.out}: {summary}")
+    return 0

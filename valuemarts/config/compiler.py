@@ -1,0 +1,354 @@
+"""Compile a reference-format TOML config into dbt vars and report specs, validating first.
+
+Every problem found is collected with its TOML key path, so users fix them in one pass;
+nothing is built from a config that has errors. Expressions are translated, never evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from valuemarts.config import schema
+from valuemarts.config.expressions import translate_columns, translate_filter
+from valuemarts.config.families import FAMILIES, family_of
+from valuemarts.config.toml_values import bool_like, read_toml, string, string_list, table
+from valuemarts.errors import ConfigError, ConfigErrors
+
+IH_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
+HOLDINGS_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
+# Report keys that name a column or a score of the report's metric.
+_REPORT_FIELD_KEYS = ("x", "y", "color", "size", "r", "theta", "value", "facet_row", "facet_column",
+                      "animation_frame", "animation_group")
+
+
+@dataclass
+class CompiledConfig:
+    """What dbt reads (`dbt_vars`) and what the viewer and `report` read (`report_specs`)."""
+
+    dbt_vars: dict[str, Any]
+    report_specs: dict[str, Any]
+
+
+@dataclass
+class _Errors:
+    items: list[ConfigError] = field(default_factory=list)
+
+    def guard(self, fn: Callable[[], Any], default: Any = None) -> Any:
+        """Run one validation step; record its ConfigError and carry on with `default`."""
+        try:
+            return fn()
+        except ConfigError as exc:
+            self.items.append(exc)
+            return default
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(ConfigError(key, message))
+
+
+def compile_file(path: Path, *, ih_columns: set[str] | None = None,
+                 holdings_columns: set[str] | None = None, check_columns: bool = True) -> CompiledConfig:
+    raw, text = read_toml(path)
+    return compile_config(raw, text, ih_columns=ih_columns, holdings_columns=holdings_columns,
+                          check_columns=check_columns)
+
+
+def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: set[str] | None = None,
+                   holdings_columns: set[str] | None = None, check_columns: bool = True) -> CompiledConfig:
+    """Validate and compile. `*_columns` are the staged (renamed) column names found in the data;
+    without them, columns are checked against the standard Pega columns. `check_columns=False`
+    skips column checks: the build's first pass, which only needs the file rules to load data."""
+    errors = _Errors()
+    ih = _compile_source(raw, "ih", "ih_group_pattern", IH_FILE_TYPES, schema.IH_COLUMN_TYPES,
+                         ih_columns, check_columns, errors)
+    holdings = _compile_source(raw, "holdings", "file_group_pattern", HOLDINGS_FILE_TYPES,
+                               schema.HOLDINGS_COLUMN_TYPES, holdings_columns, check_columns, errors)
+    ih["drop_columns"] = list(schema.DROP_IH_COLUMNS) + list(schema.IH_DERIVED_COLUMNS)
+    ih["required_columns"] = [c for c in schema.IH_REQUIRED_COLUMNS if c not in ih["default_values"]]
+    metrics_table = errors.guard(lambda: table(raw.get("metrics"), "metrics"), {})
+    global_filters = errors.guard(lambda: string_list(metrics_table.get("global_filters"), "metrics.global_filters"), [])
+    for i, column in enumerate(global_filters):
+        _require(column, ih["available_columns"], f"metrics.global_filters[{i}]", ih, errors)
+    metrics = {
+        name: _compile_metric(name, value, global_filters, ih, holdings, errors)
+        for name, value in metrics_table.items()
+        if name != "global_filters"
+    }
+    metrics = {k: v for k, v in metrics.items() if v is not None}
+    holdings["dedup_key"] = _holdings_dedup_key(metrics, holdings)
+    reports = _compile_reports(raw, metrics, global_filters, errors)
+    if errors.items:
+        raise ConfigErrors(errors.items)
+
+    variants = raw.get("variants", {}) if isinstance(raw.get("variants"), dict) else {}
+    config_hash = hashlib.sha256(text.encode()).hexdigest() if text else ""
+    for side in (ih, holdings):
+        for internal in ("available_columns", "check_columns", "data_columns_known"):
+            side.pop(internal)
+    dbt_vars = {
+        "config_name": str(variants.get("name", "default")),
+        "config_hash": config_hash,
+        "ih": ih,
+        "holdings": holdings,
+        "global_filters": global_filters,
+        "metrics": metrics,
+        "labelled_metrics": [m for m in metrics.values() if FAMILIES[m["family"]].labelled],
+    }
+    report_specs = {
+        "config_name": dbt_vars["config_name"],
+        "config_hash": config_hash,
+        "global_filters": global_filters,
+        "metrics": metrics,
+        "reports": reports,
+        "copyright": raw.get("copyright", {}),
+        "ux": raw.get("ux", {}),
+        "variants": variants,
+    }
+    return CompiledConfig(dbt_vars=dbt_vars, report_specs=report_specs)
+
+
+def _compile_source(raw: dict[str, Any], section: str, group_key: str, file_types: set[str],
+                    column_types: dict[str, str], data_columns: set[str] | None, check_columns: bool,
+                    errors: _Errors) -> dict[str, Any]:
+    """[ih] or [holdings]: file discovery keys, default values, filter and derived columns."""
+    cfg = errors.guard(lambda: table(raw.get(section), section), {})
+    file_type = errors.guard(lambda: string(cfg.get("file_type"), f"{section}.file_type"))
+    if file_type is None:
+        errors.add(f"{section}.file_type", f"required; one of {sorted(file_types)}")
+    elif file_type not in file_types:
+        errors.add(f"{section}.file_type", f"unknown file type {file_type!r}; expected one of {sorted(file_types)}")
+    group_pattern = errors.guard(lambda: string(cfg.get(group_key), f"{section}.{group_key}", "(.*)"), "(.*)")
+    try:
+        re.compile(group_pattern)
+    except re.error as exc:
+        errors.add(f"{section}.{group_key}", f"invalid regular expression {group_pattern!r}: {exc}")
+    extensions = errors.guard(lambda: table(cfg.get("extensions"), f"{section}.extensions"), {})
+    defaults = errors.guard(lambda: table(extensions.get("default_values"), f"{section}.extensions.default_values"), {})
+    default_sql = {}
+    for column, value in defaults.items():
+        sql = errors.guard(lambda: _default_literal(value, column_types.get(column), section == "ih",
+                                                    f"{section}.extensions.default_values.{column}"))
+        if sql is not None:
+            default_sql[column] = sql
+
+    known = set(column_types) | (set(schema.HOLDINGS_UNTYPED_COLUMNS) if section == "holdings" else set())
+    available = set(data_columns) if data_columns is not None else known
+    available |= set(default_sql)
+    if section == "ih":
+        available |= set(schema.IH_DERIVED_COLUMNS)
+    result: dict[str, Any] = {
+        "file_type": file_type,
+        "file_pattern": errors.guard(lambda: string(cfg.get("file_pattern"), f"{section}.file_pattern", "**/*"), "**/*"),
+        "group_pattern": group_pattern,
+        "hive_partitioning": errors.guard(lambda: bool_like(cfg.get("hive_partitioning"), f"{section}.hive_partitioning"), False),
+        "column_types": dict(column_types),
+        "default_values": default_sql,
+        "data_columns_known": data_columns is not None,
+        "check_columns": check_columns,
+        "available_columns": available,
+    }
+    filter_key = f"{section}.extensions.filter"
+    filter_expr = errors.guard(lambda: translate_filter(extensions.get("filter") or "", filter_key))
+    derived = errors.guard(lambda: translate_columns(extensions.get("columns") or "", f"{section}.extensions.columns"), [])
+    # The filter may read derived columns on holdings (applied after them) but not on IH.
+    if section == "holdings":
+        available_for_filter = available | {d.name for d in derived}
+    else:
+        available_for_filter = available
+    if filter_expr is not None:
+        _check_columns(filter_expr.columns, available_for_filter, filter_key, result, errors)
+    for d in derived:
+        _check_columns(d.columns, available, f"{section}.extensions.columns", result, errors)
+        available.add(d.name)
+    result["filter_sql"] = filter_expr.sql if filter_expr else None
+    result["derived_columns"] = [{"name": d.name, "sql": d.sql} for d in derived]
+    return result
+
+
+def _default_literal(value: Any, data_type: str | None, floats_from_strings: bool, key: str) -> str:
+    """A typed SQL literal; like the reference, an IH default that parses as a float is a float."""
+    if isinstance(value, bool):
+        literal = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        literal = repr(float(value)) if isinstance(value, float) else str(value)
+    elif isinstance(value, str):
+        literal = "'" + value.replace("'", "''") + "'"
+        if data_type is None and floats_from_strings:
+            try:
+                literal = repr(float(value))
+            except ValueError:
+                pass
+    else:
+        raise ConfigError(key, f"expected a string, number or boolean, got {value!r}")
+    if data_type is not None and data_type != "TIMESTAMPTZ":
+        return f"cast({literal} as {data_type})"
+    return literal
+
+
+def _check_columns(columns: frozenset[str] | set[str] | list[str], available: set[str], key: str,
+                   side: dict[str, Any], errors: _Errors) -> None:
+    for column in sorted(set(columns)):
+        _require(column, available, key, side, errors)
+
+
+def _require(column: str, available: set[str], key: str, side: dict[str, Any], errors: _Errors) -> None:
+    """Record an unknown column, unless columns aren't checked yet (the build's first pass)."""
+    if column in available or not side["check_columns"]:
+        return
+    where = "in the data" if side["data_columns_known"] else "among the standard Pega columns (no data loaded yet to check against)"
+    errors.add(key, f"unknown column {column!r}: not {where}, the default values or the derived columns; "
+                    f"available: {', '.join(sorted(available))}")
+
+
+def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[str, Any],
+                    holdings: dict[str, Any], errors: _Errors) -> dict[str, Any] | None:
+    key = f"metrics.{name}"
+    family = family_of(name)
+    if family is None:
+        errors.add(key, f"unknown metric family; a metric name must start with one of {sorted(FAMILIES)}")
+        return None
+    cfg = errors.guard(lambda: table(value, key))
+    if cfg is None:
+        return None
+    side = ih if family.source == "ih" else holdings
+    available = set(side["available_columns"]) | {d["name"] for d in side["derived_columns"]}
+    group_by = errors.guard(lambda: string_list(cfg.get("group_by"), f"{key}.group_by"), [])
+    if "group_by" not in cfg:
+        errors.add(f"{key}.group_by", "required (a list of columns; [] for none)")
+    for i, column in enumerate(group_by):
+        _require(column, available, f"{key}.group_by[{i}]", side, errors)
+    filter_expr = errors.guard(lambda: translate_filter(cfg.get("filter") or "", f"{key}.filter"))
+    if filter_expr is not None:
+        _check_columns(filter_expr.columns, available, f"{key}.filter", side, errors)
+    metric: dict[str, Any] = {
+        "name": name,
+        "family": family.name,
+        "group_by": group_by,
+        "filter_sql": filter_expr.sql if filter_expr else None,
+        "scores": errors.guard(lambda: string_list(cfg.get("scores"), f"{key}.scores"), []),
+    }
+    if family.source == "ih":
+        metric["global_filters"] = list(global_filters)
+    if family.labelled:
+        for list_key in ("positive_model_response", "negative_model_response"):
+            outcomes = errors.guard(lambda: string_list(cfg.get(list_key), f"{key}.{list_key}"), [])
+            if not outcomes:
+                errors.add(f"{key}.{list_key}", "required: a non-empty list of Outcome values")
+            metric[list_key] = outcomes
+        overlap = set(metric["positive_model_response"]) & set(metric["negative_model_response"])
+        if overlap:
+            errors.add(f"{key}.negative_model_response", f"outcomes {sorted(overlap)} are also positive")
+    _FAMILY_KEYS.get(family.name, lambda *a: None)(metric, cfg, key, available, side, errors)
+    return metric
+
+
+def _experiment_keys(metric, cfg, key, available, side, errors) -> None:
+    for col_key, default in (("experiment_name", "ExperimentName"), ("experiment_group", "ExperimentGroup")):
+        column = errors.guard(lambda: string(cfg.get(col_key), f"{key}.{col_key}", default), default)
+        _require(column, available, f"{key}.{col_key}", side, errors)
+        metric[col_key] = column
+    metric["control_group"] = errors.guard(lambda: string(cfg.get("control_group"), f"{key}.control_group"))
+    metric["no_experiment_value"] = errors.guard(
+        lambda: string(cfg.get("no_experiment_value"), f"{key}.no_experiment_value", "N/A"), "N/A")
+
+
+def _t_digest_keys(metric, cfg, key, available, side, errors) -> None:
+    metric["use_t_digest"] = errors.guard(lambda: bool_like(cfg.get("use_t_digest"), f"{key}.use_t_digest", True), True)
+    if metric["family"] == "descriptive":
+        columns = errors.guard(lambda: string_list(cfg.get("columns"), f"{key}.columns"), [])
+        for i, column in enumerate(columns):
+            _require(column, available, f"{key}.columns[{i}]", side, errors)
+        metric["columns"] = columns
+
+
+def _clv_keys(metric, cfg, key, available, side, errors) -> None:
+    for col_key, default in (("order_id_col", "HoldingID"), ("customer_id_col", "SubjectID"),
+                             ("monetary_value_col", "OneTimeCost"), ("purchase_date_col", "PurchasedDate"),
+                             ("recurring_period", "RecurringPeriod"), ("recurring_cost", "RecurringCost")):
+        column = errors.guard(lambda: string(cfg.get(col_key), f"{key}.{col_key}", default), default)
+        required = col_key not in ("recurring_period", "recurring_cost") or cfg.get("model") == "contractual"
+        if required:
+            _require(column, available, f"{key}.{col_key}", side, errors)
+        metric[col_key] = column
+    model = errors.guard(lambda: string(cfg.get("model"), f"{key}.model", "non-contractual"), "non-contractual")
+    if model not in ("non-contractual", "contractual"):
+        errors.add(f"{key}.model", f"expected 'non-contractual' or 'contractual', got {model!r}")
+    metric["model"] = model
+    lifespan = cfg.get("lifespan", 2000)
+    if not isinstance(lifespan, (int, float)) or isinstance(lifespan, bool) or lifespan <= 0:
+        errors.add(f"{key}.lifespan", f"expected a positive number of years, got {lifespan!r}")
+    metric["lifespan"] = lifespan
+    metric["rfm_segment_config"] = errors.guard(
+        lambda: string(cfg.get("rfm_segment_config"), f"{key}.rfm_segment_config", "retail_banking"))
+    metric["observation_end"] = errors.guard(lambda: string(cfg.get("observation_end"), f"{key}.observation_end"))
+
+
+_FAMILY_KEYS: dict[str, Callable[..., None]] = {
+    "experiment": _experiment_keys,
+    "model_ml_scores": _t_digest_keys,
+    "descriptive": _t_digest_keys,
+    "clv": _clv_keys,
+}
+
+
+def _holdings_dedup_key(metrics: dict[str, Any], holdings: dict[str, Any]) -> list[str]:
+    """One row per (customer, holding): the first CLV metric's id columns, when the data has them."""
+    for metric in metrics.values():
+        if metric["family"] == "clv":
+            key = [metric["customer_id_col"], metric["order_id_col"]]
+            available = holdings["available_columns"] | {d["name"] for d in holdings["derived_columns"]}
+            return key if all(c in available for c in key) else []
+    return []
+
+
+def _compile_reports(raw: dict[str, Any], metrics: dict[str, Any], global_filters: list[str],
+                     errors: _Errors) -> dict[str, Any]:
+    reports_table = errors.guard(lambda: table(raw.get("reports"), "reports"), {})
+    reports = {}
+    for name, value in reports_table.items():
+        key = f"reports.{name}"
+        cfg = errors.guard(lambda: table(value, key))
+        if cfg is None:
+            continue
+        metric_name = cfg.get("metric")
+        if metric_name not in metrics:
+            errors.add(f"{key}.metric", f"names metric {metric_name!r}, which is not configured; "
+                                        f"configured: {', '.join(sorted(metrics)) or 'none'}")
+            continue
+        metric = metrics[metric_name]
+        allowed = set(metric["group_by"]) | set(global_filters if metric["family"] != "clv" else [])
+        if metric["family"] == "experiment":
+            allowed |= {metric["experiment_name"], metric["experiment_group"]}
+        group_by = errors.guard(lambda: string_list(cfg.get("group_by"), f"{key}.group_by"), [])
+        for i, column in enumerate(group_by):
+            if column not in allowed:
+                errors.add(f"{key}.group_by[{i}]", f"{column!r} is not in metric {metric_name!r}'s group_by "
+                                                   f"or the global filters: {', '.join(sorted(allowed))}")
+        _check_report_fields(cfg, key, metric, allowed, errors)
+        reports[name] = {**cfg, "group_by": group_by, "description": cfg.get("description", name),
+                         "type": cfg.get("type", "generic")}
+    return reports
+
+
+def _check_report_fields(cfg: dict[str, Any], key: str, metric: dict[str, Any], allowed: set[str],
+                         errors: _Errors) -> None:
+    """Fields that name a column must be groupable; fields that name a score must exist."""
+    family = FAMILIES[metric["family"]]
+    names = allowed | family.scores | set(metric.get("columns", []))
+    if family.name == "descriptive":
+        names |= {f"{c}_{s}" for c in metric.get("columns", []) for s in family.scores}
+    for field_key in _REPORT_FIELD_KEYS:
+        field_value = cfg.get(field_key)
+        if field_value is None or field_value == "---":
+            continue
+        if not isinstance(field_value, str):
+            errors.add(f"{key}.{field_key}", f"expected a column or score name, got {field_value!r}")
+        elif field_value not in names:
+            errors.add(f"{key}.{field_key}", f"{field_value!r} is neither a groupable column nor a score of "
+                                             f"{family.name} metric {metric['name']!r}")
+    score = cfg.get("score")
+    if score is not None and score not in family.scores:
+        errors.add(f"{key}.score", f"unknown score {score!r}; expected one of {', '.join(sorted(family.scores))}")

@@ -1,0 +1,1 @@
+"""Getting export files into the warehouse's landing tables, once each."""
