@@ -72,7 +72,7 @@ def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
         write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
         refresh = full_refresh or _config_changed(building, compiled)
         log("running dbt build" + (" (full refresh)" if refresh else ""))
-        result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building)
+        result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
         summary.models_built = result.models_built
         summary.rows_kept = _rows_kept(building, summary.files)
         _record_build(building, compiled, ih_paths, holdings_paths)

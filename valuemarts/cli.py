@@ -14,7 +14,7 @@ from pathlib import Path
 from valuemarts.errors import ConfigErrors, ValueMartsError
 from valuemarts.paths import default_warehouse
 
-COMMANDS = ("demo_data", "compile", "build", "sql", "marts", "bench")
+COMMANDS = ("demo_data", "compile", "build", "report", "sql", "marts", "bench")
 
 
 def parser() -> argparse.ArgumentParser:

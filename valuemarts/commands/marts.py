@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
-from valuemarts.paths import PROJECT_DIR
+from valuemarts.dbt_runner import dbt_target_dir
 from valuemarts.tables import FORMATS, write_rows
 
 _SCHEMAS = ("marts", "intermediate", "staging")
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.warehouse.exists():
         raise ValueMartsError(f"{args.warehouse}: no warehouse yet; run `valuemarts build` first")
     schemas = _SCHEMAS if args.all else _SCHEMAS[:1]
-    grains = model_grains()
+    grains = model_grains(args.warehouse)
     con = connect(args.warehouse, read_only=True)
     try:
         tables = con.execute(
@@ -38,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_grains() -> dict[str, str]:
-    """`meta.grain` of each model, from dbt's manifest of the last build."""
-    manifest = PROJECT_DIR / "target" / "manifest.json"
+def model_grains(warehouse: Path) -> dict[str, str]:
+    """`meta.grain` of each model, from dbt's manifest of the warehouse's last build."""
+    manifest = dbt_target_dir(warehouse) / "manifest.json"
     if not manifest.exists():
         return {}
     nodes = json.loads(manifest.read_text())["nodes"].values()

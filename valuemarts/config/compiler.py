@@ -242,7 +242,20 @@ def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[s
         if overlap:
             errors.add(f"{key}.negative_model_response", f"outcomes {sorted(overlap)} are also positive")
     _FAMILY_KEYS.get(family.name, lambda *a: None)(metric, cfg, key, available, side, errors)
+    metric["group_columns"] = [
+        {"name": c, "type": schema.group_column_type(c, family.source)}
+        for c in dict.fromkeys(group_by + metric.get("global_filters", []) + _family_key_columns(metric))
+    ]
     return metric
+
+
+def _family_key_columns(metric: dict[str, Any]) -> list[str]:
+    """Columns a family always keeps in its state besides group_by and the global filters."""
+    if metric["family"] == "engagement" or metric["family"] == "conversion":
+        return ["ModelControlGroup"]
+    if metric["family"] == "experiment":
+        return [metric["experiment_name"], metric["experiment_group"]]
+    return []
 
 
 def _experiment_keys(metric, cfg, key, available, side, errors) -> None:

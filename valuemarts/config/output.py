@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -22,7 +23,10 @@ def write_compiled(compiled: CompiledConfig, out_dir: Path, project_dir: Path) -
     specs_path.write_text(json.dumps(compiled.report_specs, indent=2, default=str))
     macro_path = project_dir / "macros" / "compiled" / f"{DBT_MACRO_NAME}.sql"
     macro_path.parent.mkdir(parents=True, exist_ok=True)
-    macro_path.write_text(dbt_macro_text(compiled.dbt_vars))
+    # Written then renamed: a dbt run parsing the project never reads half a file.
+    partial = macro_path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(dbt_macro_text(compiled.dbt_vars))
+    os.replace(partial, macro_path)
     return [vars_path, specs_path, macro_path]
 
 

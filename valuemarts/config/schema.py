@@ -17,6 +17,12 @@ DROP_IH_COLUMNS: tuple[str, ...] = (
 # Fields staging derives; a raw column of the same name (e.g. a hive partition `Day`) is dropped.
 IH_DERIVED_COLUMNS: tuple[str, ...] = ("ActionID", "Day", "Month", "Year", "Quarter", "ResponseTime")
 
+# Types of the fields staging derives.
+IH_DERIVED_TYPES: dict[str, str] = {
+    "ActionID": "VARCHAR", "Day": "DATE", "Month": "VARCHAR", "Year": "SMALLINT", "Quarter": "VARCHAR",
+    "ResponseTime": "DOUBLE",
+}
+
 IH_COLUMN_TYPES: dict[str, str] = {
     **{name: "VARCHAR" for name in (
         "InteractionID", "SubjectID", "Name", "Issue", "Group", "Channel", "Direction",
@@ -45,6 +51,17 @@ HOLDINGS_COLUMN_TYPES: dict[str, str] = {
 HOLDINGS_UNTYPED_COLUMNS: tuple[str, ...] = ("PurchasedDate",)
 
 _PREFIX = re.compile(r"^p[xyz]")
+
+
+def group_column_type(name: str, source: str) -> str:
+    """The type a grouping column has in state and marts: its staged type when staging knows it,
+    else VARCHAR (grouping columns are categories), so mart contracts don't depend on the data."""
+    if source == "ih":
+        known = {**IH_COLUMN_TYPES, **IH_DERIVED_TYPES}
+    else:
+        known = dict(HOLDINGS_COLUMN_TYPES)
+    data_type = known.get(name, "VARCHAR")
+    return "VARCHAR" if data_type == "TIMESTAMPTZ" else data_type
 
 
 def pega_column_name(raw: str, raw_names: set[str] | frozenset[str]) -> str:

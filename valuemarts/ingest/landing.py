@@ -140,7 +140,7 @@ def _check_type(con: duckdb.DuckDBPyConnection, path: Path, raw: str, expected: 
 def _append(con: duckdb.DuckDBPyConnection, rules: SourceRules, file: DiscoveredFile, file_seq: int,
             load_id: int) -> None:
     """Insert by name, widening the landing table for new columns or conflicting types."""
-    incoming = dict(con.execute("select column_name, data_type from (describe _incoming)").fetchall())
+    incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
     landing = {n: t for n, t in con.execute(
         "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
         [LANDING_SCHEMA, f"{rules.name}_raw"]).fetchall()}

@@ -1,0 +1,45 @@
+{#- Helpers shared by the metric families. Macros in macros/metrics/ are also rendered by
+    valuemarts.reports.templates outside dbt: use only adapter.quote, adapter.dispatch, return. -#}
+
+{#- The union of the typed grouping columns over the given metrics, first-seen order. A family's
+    state table carries them all; a column outside a metric's grouping is NULL on its rows. -#}
+{% macro union_group_columns(metrics) -%}
+    {%- set seen = [] -%}
+    {%- set columns = [] -%}
+    {%- for metric in metrics -%}
+        {%- for column in metric.group_columns -%}
+            {%- if column.name not in seen -%}
+                {%- do seen.append(column.name) -%}
+                {%- do columns.append(column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#- Select list placing one metric's grouping columns into the family's union of columns. -#}
+{% macro group_columns_select(metric, union_columns) -%}
+    {%- set own = metric.group_columns | map(attribute='name') | list -%}
+    {%- for column in union_columns -%}
+        {%- if column.name in own -%}
+            cast({{ adapter.quote(column.name) }} as {{ column.type }}) as {{ adapter.quote(column.name) }}
+        {%- else -%}
+            cast(null as {{ column.type }}) as {{ adapter.quote(column.name) }}
+        {%- endif -%}
+        {{- ",\n        " if not loop.last -}}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Comma list of quoted column names (empty string for none). -#}
+{% macro quoted_list(names) -%}
+    {%- for name in names -%}{{ adapter.quote(name) }}{{ ", " if not loop.last }}{%- endfor -%}
+{%- endmacro %}
+
+{#- The metrics of one family, from the compiled config. -#}
+{% macro metrics_of_family(metrics, family) -%}
+    {%- set found = [] -%}
+    {%- for metric in metrics.values() -%}
+        {%- if metric.family == family -%}{%- do found.append(metric) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}

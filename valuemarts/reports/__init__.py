@@ -1,0 +1,1 @@
+"""Report queries: a metric's state re-aggregated to any grouping, scored in SQL."""

@@ -1,0 +1,77 @@
+"""Render the project's dbt scoring macros outside dbt, so `report` and the viewer run the very
+SQL the marts are built with.
+
+Only macros under `macros/metrics/` are rendered here; they use nothing of dbt's context but
+`adapter.quote`, `adapter.dispatch` and `return`, which this module provides.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from valuemarts.paths import PROJECT_DIR
+
+METRIC_MACROS = PROJECT_DIR / "macros" / "metrics"
+
+
+class _MacroReturn(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _return(value: Any) -> None:
+    raise _MacroReturn(value)
+
+
+class _Adapter:
+    """The two adapter methods scoring macros may use; DuckDB quoting and default__ dispatch."""
+
+    def __init__(self, module: Any):
+        self._module = module
+
+    @staticmethod
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def dispatch(self, name: str, package: str | None = None) -> Any:
+        return _call(getattr(self._module, f"default__{name}"))
+
+
+def _call(macro: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return macro(*args, **kwargs)
+        except _MacroReturn as returned:
+            return returned.value
+    return call
+
+
+@lru_cache(maxsize=1)
+def _module() -> Any:
+    env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
+    source = "\n".join(p.read_text() for p in sorted(METRIC_MACROS.glob("*.sql")))
+    template = env.from_string(source)
+    holder: dict[str, Any] = {}
+    proxy = _LateAdapter(holder)
+    module = template.make_module({"adapter": proxy, "return": _return})
+    holder["module"] = module
+    return module
+
+
+class _LateAdapter:
+    """The adapter needs the module it lives in; resolve it on first use."""
+
+    def __init__(self, holder: dict[str, Any]):
+        self._holder = holder
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(_Adapter(self._holder["module"]), attr)
+
+
+def render(macro_name: str, *args: Any, **kwargs: Any) -> str:
+    """The SQL text of macro `macro_name` called with these arguments."""
+    result = _call(getattr(_module(), macro_name))(*args, **kwargs)
+    return str(result)
