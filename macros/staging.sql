@@ -66,29 +66,32 @@
     {{ return(items | join(',\n    ')) }}
 {%- endmacro %}
 
-{#- Apply derived columns in order (later ones may read earlier ones), replacing a column of
-    the same name as the reference does. One CTE per column keeps each step readable. -#}
+{#- Apply the config's derived columns as Polars' with_columns does: side by side, each reading
+    the input (not each other), a column of an existing name replaced in place. -#}
 {% macro derived_column_ctes(input_cte, derived_columns, existing_names) -%}
     {%- set names = existing_names | list -%}
-    {%- set ns = namespace(previous=input_cte) -%}
+    {%- set replaced = [] -%}
+    {%- set added = [] -%}
     {%- for column in derived_columns -%}
-        {%- set cte = 'derived_' ~ loop.index %}
-{{ cte }} as (
-    select {{ star_replace(column.name, column.sql, column.name in names) }}
-    from {{ ns.previous }}
-),
-        {%- do names.append(column.name) -%}
-        {%- set ns.previous = cte -%}
+        {%- if column.name in names -%}
+            {%- do replaced.append('(' ~ column.sql ~ ') as ' ~ adapter.quote(column.name)) -%}
+        {%- else -%}
+            {%- do added.append('(' ~ column.sql ~ ') as ' ~ adapter.quote(column.name)) -%}
+        {%- endif -%}
     {%- endfor %}
-with_derived_columns as (select * from {{ ns.previous }})
+with_derived_columns as (
+    select {{ star_replace(replaced, added) }}
+    from {{ input_cte }}
+)
 {%- endmacro %}
 
-{% macro star_replace(name, sql, exists) -%}
-    {{ return(adapter.dispatch('star_replace', 'valuemarts')(name, sql, exists)) }}
+{#- `*` with some columns replaced and some added. -#}
+{% macro star_replace(replaced, added) -%}
+    {{ return(adapter.dispatch('star_replace', 'valuemarts')(replaced, added)) }}
 {%- endmacro %}
 
-{% macro default__star_replace(name, sql, exists) -%}
-    {%- if exists -%}* replace (({{ sql }}) as {{ adapter.quote(name) }}){%- else -%}*, ({{ sql }}) as {{ adapter.quote(name) }}{%- endif -%}
+{% macro default__star_replace(replaced, added) -%}
+    *{% if replaced %} replace ({{ replaced | join(', ') }}){% endif %}{% for item in added %}, {{ item }}{% endfor %}
 {%- endmacro %}
 
 {#- Column names of a relation, at run time (empty at parse time). -#}
