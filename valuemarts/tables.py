@@ -20,8 +20,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: TextIO = sys.stdout) -> None:
+def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: TextIO | None = None) -> None:
     """Empty cells for NULL in csv/table, null in json; floats at full precision."""
+    out = out or sys.stdout
     if fmt == "json":
         json.dump([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], out, default=str)
         out.write("\n")

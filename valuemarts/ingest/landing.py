@@ -131,7 +131,10 @@ def _check_type(con: duckdb.DuckDBPyConnection, path: Path, raw: str, expected: 
         what = "an integer" if expected == "BIGINT" else "a number"
     else:
         return
-    row = con.execute(f"select {ROW_NUMBER}, cast({column} as varchar) from _incoming "
+    # A JSON field holding numbers and strings reads as JSON: show the value, not its JSON text.
+    (read_type,) = con.execute("select column_type from (describe _incoming) where column_name = ?", [raw]).fetchone()
+    shown = f"json_extract_string({column}, '$')" if read_type == "JSON" else f"cast({column} as varchar)"
+    row = con.execute(f"select {ROW_NUMBER}, {shown} from _incoming "
                       f"where {column} is not null and {bad} order by {ROW_NUMBER} limit 1").fetchone()
     if row is not None:
         raise InputFileError(str(path), f"expected {what}, got {row[1]!r}", row=int(row[0]), column=raw)
