@@ -9,6 +9,7 @@ import duckdb
 # Modules that define UDFs. Each has a module-level `UDFS` list.
 UDF_MODULES: list[str] = [
     "python_udfs.tdigest_udfs",
+    "python_udfs.stats_udfs",
 ]
 
 

@@ -43,3 +43,37 @@
     {%- endfor -%}
     {{ return(found) }}
 {%- endmacro %}
+
+{#- The typed columns of the metrics' configured group_by (plus, for experiments, the experiment
+    name and arm), unioned: the grouping columns of a family's mart. -#}
+{% macro configured_grain_columns(metrics) -%}
+    {%- set seen = [] -%}
+    {%- set columns = [] -%}
+    {%- for metric in metrics -%}
+        {%- set names = metric.group_by + ([metric.experiment_name, metric.experiment_group] if metric.family == 'experiment' else []) -%}
+        {%- for column in metric.group_columns -%}
+            {%- if column.name in names and column.name not in seen -%}
+                {%- do seen.append(column.name) -%}
+                {%- do columns.append(column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#- A family's mart: each metric scored at its configured grain, padded to the union of columns. -#}
+{% macro family_mart(family, scores_macro, state_relation) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- set columns = configured_grain_columns(metrics) -%}
+    {%- if metrics | length == 0 %}
+select cast(null as varchar) as metric_name where false
+    {%- else %}
+        {%- for metric in metrics %}
+select '{{ metric.name }}' as metric_name, scored.*
+from (
+{{ scores_macro(state_relation, metric, metric.group_by, none, columns) }}
+) as scored
+{{ "union all" if not loop.last }}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}

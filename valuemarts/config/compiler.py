@@ -160,9 +160,10 @@ def _compile_source(raw: dict[str, Any], section: str, group_key: str, file_type
         available_for_filter = available
     if filter_expr is not None:
         _check_columns(filter_expr.columns, available_for_filter, filter_key, result, errors)
+    # Side by side, as Polars' with_columns: each derived column reads the input columns only.
     for d in derived:
         _check_columns(d.columns, available, f"{section}.extensions.columns", result, errors)
-        available.add(d.name)
+    available |= {d.name for d in derived}
     result["filter_sql"] = filter_expr.sql if filter_expr else None
     result["derived_columns"] = [{"name": d.name, "sql": d.sql} for d in derived]
     return result
@@ -264,6 +265,11 @@ def _experiment_keys(metric, cfg, key, available, side, errors) -> None:
         _require(column, available, f"{key}.{col_key}", side, errors)
         metric[col_key] = column
     metric["control_group"] = errors.guard(lambda: string(cfg.get("control_group"), f"{key}.control_group"))
+    split = errors.guard(lambda: table(cfg.get("expected_split"), f"{key}.expected_split"), {})
+    for arm, weight in split.items():
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            errors.add(f"{key}.expected_split.{arm}", f"expected a positive number (the arm's share), got {weight!r}")
+    metric["expected_split"] = split or None
     metric["no_experiment_value"] = errors.guard(
         lambda: string(cfg.get("no_experiment_value"), f"{key}.no_experiment_value", "N/A"), "N/A")
 
@@ -278,6 +284,36 @@ def _t_digest_keys(metric, cfg, key, available, side, errors) -> None:
 
 
 def _clv_keys(metric, cfg, key, available, side, errors) -> None:
+    """CLV keys: the reference's column and model keys plus valuemarts' model, engine and drift keys.
+
+    Every added key has a default, so reference configs compile unchanged. Dates are ISO
+    `YYYY-MM-DD`; months and shares are numbers. Why each key exists: models/marts/clv/_clv.yml.
+    """
+    def number(name: str, default: float, low: float, high: float | None = None, whole: bool = False) -> float:
+        value = cfg.get(name, default)
+        bad = not isinstance(value, (int, float)) or isinstance(value, bool) or value < low \
+            or (high is not None and value > high) or (whole and value != int(value))
+        if bad:
+            span = f">= {low}" if high is None else f"in [{low}, {high}]"
+            errors.add(f"{key}.{name}", f"expected a {'whole ' if whole else ''}number {span}, got {value!r}")
+            return default
+        return int(value) if whole else float(value)
+
+    def iso_date(name: str) -> str | None:
+        value = errors.guard(lambda: string(cfg.get(name), f"{key}.{name}"))
+        if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            errors.add(f"{key}.{name}", f"expected a date as 'YYYY-MM-DD', got {value!r}")
+            return None
+        return value
+
+    def months_list(name: str, default: list[int]) -> list[int]:
+        value = cfg.get(name, default)
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+            errors.add(f"{key}.{name}", f"expected a non-empty list of whole months >= 1, got {value!r}")
+            return default
+        return sorted(set(value))
+
     for col_key, default in (("order_id_col", "HoldingID"), ("customer_id_col", "SubjectID"),
                              ("monetary_value_col", "OneTimeCost"), ("purchase_date_col", "PurchasedDate"),
                              ("recurring_period", "RecurringPeriod"), ("recurring_cost", "RecurringCost")):
@@ -294,9 +330,45 @@ def _clv_keys(metric, cfg, key, available, side, errors) -> None:
     if not isinstance(lifespan, (int, float)) or isinstance(lifespan, bool) or lifespan <= 0:
         errors.add(f"{key}.lifespan", f"expected a positive number of years, got {lifespan!r}")
     metric["lifespan"] = lifespan
-    metric["rfm_segment_config"] = errors.guard(
-        lambda: string(cfg.get("rfm_segment_config"), f"{key}.rfm_segment_config", "retail_banking"))
-    metric["observation_end"] = errors.guard(lambda: string(cfg.get("observation_end"), f"{key}.observation_end"))
+    # Missing means the reference's legacy map; an unknown name is an error, not a silent fallback.
+    presets = ("retail_banking", "telco", "e-commerce", "legacy")
+    preset = errors.guard(lambda: string(cfg.get("rfm_segment_config"), f"{key}.rfm_segment_config", "legacy"),
+                          "legacy")
+    if preset not in presets:
+        errors.add(f"{key}.rfm_segment_config", f"unknown preset {preset!r}; expected one of {', '.join(presets)}")
+    metric["rfm_segment_config"] = preset
+    metric["observation_end"] = iso_date("observation_end")
+    time_unit = errors.guard(lambda: string(cfg.get("time_unit"), f"{key}.time_unit", "weeks"), "weeks")
+    if time_unit not in ("days", "weeks"):
+        errors.add(f"{key}.time_unit", f"expected 'days' or 'weeks', got {time_unit!r}")
+    metric["time_unit"] = time_unit
+    metric["horizon_months"] = number("horizon_months", 12, 1, whole=True)
+    metric["discount_rate"] = number("discount_rate", 0.0, 0.0, 1.0)
+    metric["history_months"] = number("history_months", 12, 1, whole=True)
+    metric["pred_months"] = number("pred_months", 6, 1, whole=True)
+    metric["train_cutoff"] = iso_date("train_cutoff")
+    metric["holdout_share"] = number("holdout_share", 0.25, 0.05, 0.5)
+    metric["grid_history_months"] = months_list("grid_history_months", [6, 9, 12])
+    metric["grid_pred_months"] = months_list("grid_pred_months", [3, 6])
+    shares = cfg.get("tier_shares", [0.01, 0.05, 0.10, 0.20])
+    if not isinstance(shares, list) or not shares or any(
+            not isinstance(s, (int, float)) or isinstance(s, bool) or not 0 < s < 1 for s in shares) \
+            or sorted(set(shares)) != list(shares):
+        errors.add(f"{key}.tier_shares", f"expected increasing cumulative shares in (0, 1), got {shares!r}")
+        shares = [0.01, 0.05, 0.10, 0.20]
+    metric["tier_shares"] = [float(s) for s in shares]
+    labels = cfg.get("tier_labels", [f"Top {100 * s:g}%" for s in shares] + ["Others"])
+    if not isinstance(labels, list) or len(labels) != len(shares) + 1 or not all(isinstance(v, str) for v in labels):
+        errors.add(f"{key}.tier_labels", f"expected {len(shares) + 1} labels (one per share, then the rest), "
+                                         f"got {labels!r}")
+        labels = [f"Top {100 * s:g}%" for s in shares] + ["Others"]
+    metric["tier_labels"] = labels
+    metric["n_clusters"] = number("n_clusters", 4, 2, 20, whole=True)
+    metric["seed"] = number("seed", 42, 0, whole=True)
+    metric["drift_rmse_increase"] = number("drift_rmse_increase", 0.20, 0.0)
+    metric["drift_r2_decrease"] = number("drift_r2_decrease", 0.15, 0.0)
+    for dir_key, default in (("alert_dir", "clv_alerts"), ("model_card_dir", "clv_model_cards")):
+        metric[dir_key] = errors.guard(lambda: string(cfg.get(dir_key), f"{key}.{dir_key}", default), default)
 
 
 _FAMILY_KEYS: dict[str, Callable[..., None]] = {

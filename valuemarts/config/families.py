@@ -20,10 +20,10 @@ FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("engagement", "ih", True, frozenset(
-            _COUNTS | _ARM_SCORES | {"CTR", "CTR_ci_low", "CTR_ci_high", "StdErr"})),
+            _COUNTS | _ARM_SCORES | {"CTR", "CTR_ci_low", "CTR_ci_high"})),
         Family("conversion", "ih", True, frozenset(
             _COUNTS | _ARM_SCORES | {"ConversionRate", "Revenue", "RevenuePerConversion", "Touchpoints",
-                                     "AvgTouchpoints", "StdErr", "ConversionRate_ci_low", "ConversionRate_ci_high"})),
+                                     "AvgTouchpoints", "CTR_ci_low", "CTR_ci_high"})),
         Family("model_ml_scores", "ih", True, frozenset(
             _COUNTS | {"roc_auc", "average_precision", "personalization", "novelty",
                        "roc_auc_tdigest", "average_precision_tdigest"})),

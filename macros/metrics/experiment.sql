@@ -1,0 +1,176 @@
+{#- Experiment statistics from summed state (metric-rules "Experiments"), for any number of arms.
+    Always grouped by experiment name (weakness 12); `group_by` may add slicing columns. Per
+    experiment: chi-square and G-test of homogeneity (no continuity correction) and a sample-ratio
+    check; per arm against the control arm: two-proportion z-test, odds ratio and relative lift
+    with 95% CIs, and Holm / Benjamini-Hochberg adjusted p-values over all arm comparisons of the
+    same slice. Undefined statistics are NULL with a reason, never 0. -#}
+{% macro experiment_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
+    {%- set name_col = adapter.quote(metric.experiment_name) -%}
+    {%- set arm_col = adapter.quote(metric.experiment_group) -%}
+    {%- set slice = [] -%}
+    {%- for column in group_by -%}
+        {%- if column not in [metric.experiment_name, metric.experiment_group] -%}{%- do slice.append(column) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set slice_sql = quoted_list(slice) -%}
+    {%- set experiment_key = (slice_sql ~ ', ' if slice else '') ~ name_col -%}
+    {%- set control = metric.control_group -%}
+    {%- set split = metric.expected_split or {} -%}
+with state as (
+    {{ filtered_state(state_relation, metric, where_sql) }}
+      and {{ name_col }} is not null
+      and {{ name_col }} <> '{{ metric.no_experiment_value | replace("'", "''") }}'
+),
+
+arms as (
+    select
+        {{ experiment_key }},
+        {{ arm_col }} as arm,
+        sum(positives) as positives,
+        sum(negatives) as negatives,
+        sum(positives + negatives) as n
+    from state
+    group by {{ experiment_key }}, {{ arm_col }}
+),
+
+arms_in_experiment as (
+    select
+        *,
+        count(*) over experiment as arm_count,
+        sum(positives) over experiment as experiment_positives,
+        sum(negatives) over experiment as experiment_negatives,
+        sum(n) over experiment as experiment_n,
+        {%- if split %}
+        case arm {% for arm_name, weight in split.items() %}when '{{ arm_name | replace("'", "''") }}' then {{ weight }} {% endfor %}end
+            / sum(case arm {% for arm_name, weight in split.items() %}when '{{ arm_name | replace("'", "''") }}' then {{ weight }} {% endfor %}end) over experiment
+            as expected_share,
+        {%- else %}
+        1.0 / count(*) over experiment as expected_share,
+        {%- endif %}
+        first_value(arm) over (
+            partition by {{ experiment_key }}
+            order by
+                case
+                    {%- if control %}
+                    when arm = '{{ control | replace("'", "''") }}' then 0
+                    {%- endif %}
+                    when lower(arm) like '%control%' then 1
+                    else 2
+                end,
+                arm
+            rows between unbounded preceding and unbounded following
+        ) as control_arm
+    from arms
+    window experiment as (partition by {{ experiment_key }})
+),
+
+with_control as (
+    select
+        *,
+        arm = control_arm as is_control,
+        max(case when arm = control_arm then positives end) over (partition by {{ experiment_key }}) as control_positives,
+        max(case when arm = control_arm then negatives end) over (partition by {{ experiment_key }}) as control_negatives,
+        max(case when arm = control_arm then n end) over (partition by {{ experiment_key }}) as control_n,
+        n * experiment_positives / experiment_n as expected_positives,
+        n * experiment_negatives / experiment_n as expected_negatives,
+        experiment_n * expected_share as expected_n
+    from arms_in_experiment
+),
+
+contributions as (
+    select
+        *,
+        (positives - expected_positives) ^ 2 / expected_positives
+            + (negatives - expected_negatives) ^ 2 / expected_negatives as chi2_term,
+        2 * (
+            case when positives > 0 then positives * ln(positives / expected_positives) else 0 end
+            + case when negatives > 0 then negatives * ln(negatives / expected_negatives) else 0 end
+        ) as g_term,
+        (n - expected_n) ^ 2 / expected_n as srm_term,
+        case when not is_control and positives > 0 and negatives > 0 and control_positives > 0 and control_negatives > 0
+            then ln((positives * control_negatives) / (negatives * control_positives)) end as log_odds_ratio,
+        case when not is_control and positives > 0 and negatives > 0 and control_positives > 0 and control_negatives > 0
+            then sqrt(1.0 / positives + 1.0 / negatives + 1.0 / control_positives + 1.0 / control_negatives) end
+            as log_odds_ratio_se,
+        case when not is_control and positives > 0 and control_positives > 0
+            then ln(({{ rate('positives', 'n') }}) / ({{ rate('control_positives', 'control_n') }})) end as log_rate_ratio,
+        case when not is_control and positives > 0 and control_positives > 0
+            then sqrt(1.0 / positives - 1.0 / n + 1.0 / control_positives - 1.0 / control_n) end as log_rate_ratio_se,
+        case when not is_control
+            then {{ two_proportion_z('positives', 'n', 'control_positives', 'control_n') }} end as z_score
+    from with_control
+),
+
+per_experiment as (
+    select
+        *,
+        case when arm_count >= 2 and experiment_positives > 0 and experiment_negatives > 0
+            then sum(chi2_term) over experiment end as chi2_stat,
+        case when arm_count >= 2 and experiment_positives > 0 and experiment_negatives > 0
+            then sum(g_term) over experiment end as g_stat,
+        case when arm_count >= 2 then sum(srm_term) over experiment end as srm_stat,
+        vm_norm_p_two_sided(z_score) as z_p_val
+    from contributions
+    window experiment as (partition by {{ experiment_key }})
+),
+
+ranked_comparisons as (
+    select
+        *,
+        count(z_p_val) over comparisons as comparison_count,
+        case when z_p_val is not null
+            then row_number() over (partition by {{ slice_sql if slice else '1' }}, z_p_val is null order by z_p_val, {{ name_col }}, arm) end
+            as p_rank
+    from per_experiment
+    window comparisons as ({% if slice %}partition by {{ slice_sql }}{% endif %})
+),
+
+adjusted as (
+    select
+        *,
+        case when z_p_val is not null then max(least(1.0, (comparison_count - p_rank + 1) * z_p_val)) over (
+            partition by {{ slice_sql if slice else '1' }}, z_p_val is null order by p_rank
+            rows between unbounded preceding and current row) end as p_holm,
+        case when z_p_val is not null then min(least(1.0, comparison_count * z_p_val / p_rank)) over (
+            partition by {{ slice_sql if slice else '1' }}, z_p_val is null order by p_rank
+            rows between current row and unbounded following) end as p_bh
+    from ranked_comparisons
+)
+
+select
+    {{ group_output(slice, output_columns | rejectattr('name', 'in', [metric.experiment_name, metric.experiment_group]) | list if output_columns is not none else none) }}
+    {{ name_col }},
+    arm as {{ arm_col }},
+    positives as "Positives",
+    negatives as "Negatives",
+    n as "Count",
+    {{ rate('positives', 'n') }} as "CTR",
+    is_control,
+    z_score,
+    z_p_val,
+    exp(log_odds_ratio) as odds_ratio_stat,
+    exp(log_odds_ratio - 1.959963984540054 * log_odds_ratio_se) as odds_ratio_ci_low,
+    exp(log_odds_ratio + 1.959963984540054 * log_odds_ratio_se) as odds_ratio_ci_high,
+    case when not is_control then {{ relative_lift('positives', 'n', 'control_positives', 'control_n') }} end as lift,
+    p_holm,
+    p_bh,
+    chi2_stat,
+    vm_chi2_sf(chi2_stat, arm_count - 1) as chi2_p_val,
+    g_stat,
+    vm_chi2_sf(g_stat, arm_count - 1) as g_p_val,
+    vm_chi2_sf(srm_stat, arm_count - 1) as srm_p_val,
+    nullif(concat_ws('; ',
+        case when arm_count < 2 then 'fewer than two arms' end,
+        case when experiment_positives = 0 then 'no positives in experiment' end,
+        case when experiment_negatives = 0 then 'no negatives in experiment' end,
+        case when is_control then 'control arm' end,
+        case when not is_control and log_odds_ratio is null then 'odds ratio undefined: a zero cell' end,
+        case when not is_control and z_score is null then 'z-test undefined: pooled rate 0 or 1' end
+    ), '') as reason,
+    exp(log_rate_ratio - 1.959963984540054 * log_rate_ratio_se) - 1 as lift_ci_low,
+    exp(log_rate_ratio + 1.959963984540054 * log_rate_ratio_se) - 1 as lift_ci_high,
+    control_arm,
+    arm_count - 1 as dof,
+    srm_stat
+from adjusted
+order by {{ experiment_key }}, arm
+{%- endmacro %}
