@@ -25,7 +25,7 @@ from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.ingest.discover import discover
 from valuemarts.ingest.landing import (LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
-                                       landing_columns, load_files, next_load_id)
+                                       load_files, loaded_column_sets, next_load_id)
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 
 BUILDS = f"{LANDING_SCHEMA}._builds"
@@ -99,11 +99,8 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
             loads = load_files(con, files, _rules(name, side), load_id)
             summary.files += loads
         summary.rows_read = sum(f.rows_read for f in summary.files)
-        compiled = compile_file(
-            config,
-            ih_columns=set(schema.renamed_columns(landing_columns(con, "ih")).values()),
-            holdings_columns=set(schema.renamed_columns(landing_columns(con, "holdings")).values()),
-        )
+        ih_columns, holdings_columns = loaded_column_sets(con)
+        compiled = compile_file(config, ih_columns=ih_columns, holdings_columns=holdings_columns)
         con.execute("checkpoint")
     finally:
         con.close()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from valuemarts.config import schema
 from valuemarts.config.compiler import compile_file
 from valuemarts.config.output import write_compiled
 from valuemarts.duck import connect
-from valuemarts.ingest.landing import landing_columns
+from valuemarts.ingest.landing import loaded_column_sets
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 
 
@@ -34,7 +33,6 @@ def _loaded_columns(warehouse: Path) -> tuple[set[str] | None, set[str] | None]:
         return None, None
     con = connect(warehouse, read_only=True)
     try:
-        found = [set(schema.renamed_columns(landing_columns(con, s)).values()) for s in ("ih", "holdings")]
+        return loaded_column_sets(con)
     finally:
         con.close()
-    return tuple(cols or None for cols in found)  # type: ignore[return-value]

@@ -134,8 +134,7 @@ def _compile_source(raw: dict[str, Any], section: str, group_key: str, file_type
         if sql is not None:
             default_sql[column] = sql
 
-    known = set(column_types) | (set(schema.HOLDINGS_UNTYPED_COLUMNS) if section == "holdings" else set())
-    available = set(data_columns) if data_columns is not None else known
+    available = set(data_columns) if data_columns is not None else set(column_types)
     available |= set(default_sql)
     if section == "ih":
         available |= set(schema.IH_DERIVED_COLUMNS)

@@ -43,12 +43,11 @@ IH_REQUIRED_COLUMNS: tuple[str, ...] = ("InteractionID", "SubjectID", "Name", "O
 HOLDINGS_COLUMN_TYPES: dict[str, str] = {
     **{name: "VARCHAR" for name in (
         "CustomerID", "SubjectID", "HoldingID", "ControlGroup", "Channel", "Name", "Issue", "Group",
+        # a Pega timestamp string; the config's derived columns parse it (PurchasedDateTime)
+        "PurchasedDate",
     )},
     **{name: "DOUBLE" for name in ("OneTimeCost", "RecurringCost", "RecurringPeriod")},
 }
-
-# Holdings columns staging knows but leaves as read (Pega timestamp strings the config parses).
-HOLDINGS_UNTYPED_COLUMNS: tuple[str, ...] = ("PurchasedDate",)
 
 _PREFIX = re.compile(r"^p[xyz]")
 

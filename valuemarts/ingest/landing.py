@@ -182,3 +182,10 @@ def landing_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     rows = con.execute("select column_name from information_schema.columns where table_schema = ? "
                        "and table_name = ? order by ordinal_position", [LANDING_SCHEMA, f"{source}_raw"]).fetchall()
     return [r[0] for r in rows if r[0] not in _LINEAGE_TYPES]
+
+
+def loaded_column_sets(con: duckdb.DuckDBPyConnection) -> tuple[set[str] | None, set[str] | None]:
+    """Staged (renamed) column names of the IH and holdings data loaded so far; None for a source
+    with no data yet, which the compiler then checks against the standard Pega columns."""
+    found = [set(schema.renamed_columns(landing_columns(con, s)).values()) or None for s in ("ih", "holdings")]
+    return found[0], found[1]
