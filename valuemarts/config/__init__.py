@@ -1,0 +1,1 @@
+"""The TOML config: validation, expression translation and compilation into dbt vars."""
