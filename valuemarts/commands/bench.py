@@ -20,4 +20,8 @@ def run(args: argparse.Namespace) -> int:
         from valuemarts.bench.ingest import run as run_ingest
         run_ingest(args.rows, args.ih_format)
         return 0
+    if args.which == "metrics":
+        from valuemarts.bench.metrics import run as run_metrics
+        run_metrics(args.rows)
+        return 0
     raise ValueMartsError(f"bench {args.which}: not built yet (it comes with its metric issue)")
