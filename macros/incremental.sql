@@ -9,3 +9,17 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of the labelled rows: remove the labelled rows of every interaction key this run
+    recomputed upstream (they are relabelled from all their rows) and of keys with no rows left. -#}
+{% macro delete_relabelled_keys(interactions_relation) -%}
+    {%- if execute and load_relation(this) is not none -%}
+        delete from {{ this }}
+        where _interaction_key in (
+                select _interaction_key from {{ interactions_relation }} where _built_by = '{{ invocation_id }}'
+            )
+           or _interaction_key not in (select _interaction_key from {{ interactions_relation }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

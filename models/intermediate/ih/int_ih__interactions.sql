@@ -71,4 +71,7 @@ deduplicated as (
 
 {{ derived_column_ctes('deduplicated', cfg.ih.derived_columns, staged_column_names(staged_relation)) }}
 
-select * from with_derived_columns
+select
+    *,
+    '{{ invocation_id }}' as _built_by  -- marks rows (re)computed by this run for downstream increments
+from with_derived_columns

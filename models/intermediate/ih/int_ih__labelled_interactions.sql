@@ -1,16 +1,47 @@
 {#- One labelled row per (metric, InteractionID, ActionID, Rank) for every configured metric of
     the engagement, conversion, model_ml_scores and experiment families, across all file groups
-    (weakness 6). Metric marts aggregate from here. -#}
+    (weakness 6). Incremental: keys whose rows this run (re)computed upstream are relabelled, and
+    keys left without rows (a replaced file) are dropped, by the pre-hook. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_relabelled_keys(ref('int_ih__interactions')) }}"
+    )
+}}
 {%- set cfg = vm_config() -%}
-{%- set interactions = ref('int_ih__interactions') -%}
+
+with interactions as (
+
+    select * from {{ ref('int_ih__interactions') }}
+    {%- if is_incremental() %}
+    where _interaction_key in (
+        select _interaction_key from {{ ref('int_ih__interactions') }} where _built_by = '{{ invocation_id }}'
+    )
+    {%- endif %}
+
+),
 
 {%- if cfg.labelled_metrics | length == 0 %}
-select cast(null as varchar) as metric_name, cast(null as integer) as y, *
-from {{ interactions }}
-where false
+
+labelled as (
+
+    select cast(null as varchar) as metric_name, cast(null as integer) as y, *
+    from interactions
+    where false
+
+)
 {%- else %}
-{%- for metric in cfg.labelled_metrics %}
-{{ labelled_rows(metric, interactions) }}
-{{ "union all" if not loop.last }}
-{%- endfor %}
+
+labelled as (
+    {%- for metric in cfg.labelled_metrics %}
+
+    {{ labelled_rows(metric, 'interactions') }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+)
 {%- endif %}
+
+select * from labelled
