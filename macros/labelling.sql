@@ -1,28 +1,39 @@
 {#- The labelled rows of one metric (metric-rules "Labelled rows"): rows whose Outcome is in
     the metric's positive or negative list, after the metric's filter, collapsed to one row per
     (InteractionID, ActionID, Rank) with y = 1 if any is positive (a true dedup, weakness 4).
-    The deciding row (earliest positive if y = 1, else earliest negative; by OutcomeTime, then
-    Outcome) supplies every other column. -#}
-{% macro labelled_rows(metric, relation) -%}
+    Narrow on purpose: the key, y and the deciding row's `_row_key` (earliest positive if y = 1,
+    else earliest negative; by OutcomeTime, then Outcome), which supplies every other column. -#}
+{% macro labelled_keys(metric, relation) -%}
     {%- set positives = metric.positive_model_response -%}
     {%- set outcomes = positives + metric.negative_model_response -%}
     select
         '{{ metric.name }}' as metric_name,
-        *
+        _interaction_key,
+        max(y) as y,
+        {{ first_ordered('_row_key', 'y desc, "OutcomeTime" asc nulls last, "Outcome" asc') }} as _row_key
     from (
         select
-            case when "Outcome" in ({{ sql_string_list(positives) }}) then 1 else 0 end as y,
-            *
+            _interaction_key,
+            _row_key,
+            "OutcomeTime",
+            "Outcome",
+            case when "Outcome" in ({{ sql_string_list(positives) }}) then 1 else 0 end as y
         from {{ relation }}
         where "Outcome" in ({{ sql_string_list(outcomes) }})
         {%- if metric.filter_sql %}
           and ({{ metric.filter_sql }})
         {%- endif %}
     ) as outcome_rows
-    qualify row_number() over (
-        partition by _interaction_key
-        order by y desc, "OutcomeTime" asc nulls last, "Outcome" asc
-    ) = 1
+    group by _interaction_key
+{%- endmacro %}
+
+{#- The first value of `expr` in the given order within a group. -#}
+{% macro first_ordered(expr, order_by) -%}
+    {{ return(adapter.dispatch('first_ordered', 'valuemarts')(expr, order_by)) }}
+{%- endmacro %}
+
+{% macro default__first_ordered(expr, order_by) -%}
+    first({{ expr }} order by {{ order_by }})
 {%- endmacro %}
 
 {% macro sql_string_list(values) -%}

@@ -1,47 +1,22 @@
-{#- One labelled row per (metric, InteractionID, ActionID, Rank) for every configured metric of
-    the engagement, conversion, model_ml_scores and experiment families, across all file groups
-    (weakness 6). Incremental: keys whose rows this run (re)computed upstream are relabelled, and
-    keys left without rows (a replaced file) are dropped, by the pre-hook. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_relabelled_keys(ref('int_ih__interactions')) }}"
-    )
-}}
-{%- set cfg = vm_config() -%}
+{#- The labelled rows with every column of their deciding row: what the metric state models
+    aggregate. A view: the narrow keys are stored once, the wide rows only joined when read. -#}
+{{ config(materialized='view') }}
 
-with interactions as (
+with labelled_keys as (
 
-    select * from {{ ref('int_ih__interactions') }}
-    {%- if is_incremental() %}
-    where _interaction_key in (
-        select _interaction_key from {{ ref('int_ih__interactions') }} where _built_by = '{{ invocation_id }}'
-    )
-    {%- endif %}
+    select * from {{ ref('int_ih__labelled_keys') }}
 
 ),
 
-{%- if cfg.labelled_metrics | length == 0 %}
+interactions as (
 
-labelled as (
-
-    select cast(null as varchar) as metric_name, cast(null as integer) as y, *
-    from interactions
-    where false
+    select * from {{ ref('int_ih__interactions') }}
 
 )
-{%- else %}
 
-labelled as (
-    {%- for metric in cfg.labelled_metrics %}
-
-    {{ labelled_rows(metric, 'interactions') }}
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
-
-)
-{%- endif %}
-
-select * from labelled
+select
+    labelled_keys.metric_name,
+    labelled_keys.y,
+    interactions.*
+from labelled_keys
+inner join interactions on labelled_keys._row_key = interactions._row_key
