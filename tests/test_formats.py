@@ -15,10 +15,10 @@ LINEAGE = "_file_path, _file_group, _file_seq, _load_id, _row_in_file"
 PAIRS = [("zip", "zip"), ("parquet", "parquet"), ("json", "csv"), ("json", "xlsx")]
 
 
-def _staged(warehouse: Path, table: str, key: str) -> pl.DataFrame:
+def _staged(warehouse: Path, table: str, key: str, run_columns: str = "") -> pl.DataFrame:
     con = connect(warehouse, read_only=True)
     try:
-        return con.execute(f"select * exclude ({LINEAGE}) from intermediate.{table} order by {key}").pl()
+        return con.execute(f"select * exclude ({LINEAGE}{run_columns}) from intermediate.{table} order by {key}").pl()
     finally:
         con.close()
 
@@ -40,7 +40,7 @@ def builds(tmp_path_factory) -> dict[tuple[str, str], Path]:
 
 
 def test_ih_formats_stage_identically(builds):
-    frames = {pair[0]: _staged(w, "int_ih__interactions", "_row_key") for pair, w in builds.items()}
+    frames = {pair[0]: _staged(w, "int_ih__interactions", "_row_key", ", _built_by") for pair, w in builds.items()}
     reference = frames["zip"]
     assert reference.height > 3_900
     for fmt, frame in frames.items():
