@@ -92,9 +92,11 @@ def test_rerun_is_idempotent_and_new_groups_append(tmp_path):
     first = _build(tmp_path)
     assert (first.count("new"), first.rows_read) == (1, 2)
     snapshot = _query(warehouse, "select * exclude (_load_id) from intermediate.int_ih__interactions order by _row_key")
+    before = _sha(warehouse)
 
     again = _build(tmp_path)
-    assert (again.count("skipped"), again.count("new"), again.rows_read) == (1, 0, 0)
+    assert (again.count("skipped"), again.count("new"), again.rows_read, again.models_built) == (1, 0, 0, 0)
+    assert _sha(warehouse) == before
     assert _query(warehouse, "select * exclude (_load_id) from intermediate.int_ih__interactions order by _row_key") == snapshot
     assert _query(warehouse, "select count(*) from landing.ih_raw") == [(2,)]
 

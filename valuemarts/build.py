@@ -71,12 +71,17 @@ def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
         summary.warehouse = warehouse
         write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
         refresh = full_refresh or _config_changed(building, compiled)
-        log("running dbt build" + (" (full refresh)" if refresh else ""))
-        result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
-        summary.models_built = result.models_built
-        summary.rows_kept = _rows_kept(building, summary.files)
-        _record_build(building, compiled, ih_paths, holdings_paths)
-        os.replace(building, warehouse)
+        if not refresh and summary.count("new") + summary.count("replaced") == 0:
+            # Same files, same config: the marts would come out the same, so leave them as they are.
+            log("no new or changed files and the same config: nothing to build")
+            _remove(building)
+        else:
+            log("running dbt build" + (" (full refresh)" if refresh else ""))
+            result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
+            summary.models_built = result.models_built
+            summary.rows_kept = _rows_kept(building, summary.files)
+            _record_build(building, compiled, ih_paths, holdings_paths)
+            os.replace(building, warehouse)
     except BaseException:
         _remove(building)
         _restore_compiled_macro(macro_backup)
