@@ -4,11 +4,18 @@
 {#- The union of the typed grouping columns over the given metrics, first-seen order. A family's
     state table carries them all; a column outside a metric's grouping is NULL on its rows. -#}
 {% macro union_group_columns(metrics) -%}
+    {{ return(typed_columns_union(metrics, false)) }}
+{%- endmacro %}
+
+{#- The typed grouping columns of the metrics, unioned in first-seen order: all of them, or only
+    those of the configured group_by (plus, for experiments, the experiment name and arm). -#}
+{% macro typed_columns_union(metrics, configured_only) -%}
     {%- set seen = [] -%}
     {%- set columns = [] -%}
     {%- for metric in metrics -%}
+        {%- set names = metric.group_by + ([metric.experiment_name, metric.experiment_group] if metric.family == 'experiment' else []) -%}
         {%- for column in metric.group_columns -%}
-            {%- if column.name not in seen -%}
+            {%- if (column.name in names or not configured_only) and column.name not in seen -%}
                 {%- do seen.append(column.name) -%}
                 {%- do columns.append(column) -%}
             {%- endif -%}
@@ -44,27 +51,10 @@
     {{ return(found) }}
 {%- endmacro %}
 
-{#- The typed columns of the metrics' configured group_by (plus, for experiments, the experiment
-    name and arm), unioned: the grouping columns of a family's mart. -#}
-{% macro configured_grain_columns(metrics) -%}
-    {%- set seen = [] -%}
-    {%- set columns = [] -%}
-    {%- for metric in metrics -%}
-        {%- set names = metric.group_by + ([metric.experiment_name, metric.experiment_group] if metric.family == 'experiment' else []) -%}
-        {%- for column in metric.group_columns -%}
-            {%- if column.name in names and column.name not in seen -%}
-                {%- do seen.append(column.name) -%}
-                {%- do columns.append(column) -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    {{ return(columns) }}
-{%- endmacro %}
-
 {#- A family's mart: each metric scored at its configured grain, padded to the union of columns. -#}
 {% macro family_mart(family, scores_macro, state_relation) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
-    {%- set columns = configured_grain_columns(metrics) -%}
+    {%- set columns = typed_columns_union(metrics, true) -%}
     {%- if metrics | length == 0 %}
 select cast(null as varchar) as metric_name where false
     {%- else %}

@@ -46,7 +46,9 @@
     {%- if where_sql %} and ({{ where_sql }}){% endif %}
 {%- endmacro %}
 
-{% macro engagement_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
+{#- The CTEs both scorers share: the metric's state rows, filtered, summed per group with the
+    Test and Control arms apart. -#}
+{% macro summed_arms(state_relation, metric, group_by, where_sql, extra_sums) -%}
 with state as (
     {{ filtered_state(state_relation, metric, where_sql) }}
 ),
@@ -54,12 +56,16 @@ with state as (
 sums as (
     select
         {% for name in group_by %}{{ adapter.quote(name) }}, {% endfor %}
-        {{ arm_sums([]) }}
+        {{ arm_sums(extra_sums) }}
     from state
     {%- if group_by %}
     group by {{ quoted_list(group_by) }}
     {%- endif %}
 )
+{%- endmacro %}
+
+{% macro engagement_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
+{{ summed_arms(state_relation, metric, group_by, where_sql, []) }}
 
 select
     {{ group_output(group_by, output_columns) }}
@@ -75,19 +81,8 @@ order by {{ quoted_list(group_by) }}
 {%- endmacro %}
 
 {% macro conversion_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
-with state as (
-    {{ filtered_state(state_relation, metric, where_sql) }}
-),
-
-sums as (
-    select
-        {% for name in group_by %}{{ adapter.quote(name) }}, {% endfor %}
-        {{ arm_sums(['sum(revenue) as revenue', 'coalesce(sum(touchpoints), 0) as touchpoints']) }}
-    from state
-    {%- if group_by %}
-    group by {{ quoted_list(group_by) }}
-    {%- endif %}
-)
+{{ summed_arms(state_relation, metric, group_by, where_sql,
+               ['sum(revenue) as revenue', 'coalesce(sum(touchpoints), 0) as touchpoints']) }}
 
 select
     {{ group_output(group_by, output_columns) }}
