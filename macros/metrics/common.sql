@@ -56,7 +56,12 @@
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- set columns = typed_columns_union(metrics, true) -%}
     {%- if metrics | length == 0 %}
-select cast(null as varchar) as metric_name where false
+        {#- No metric of this family: the mart's columns, no rows. -#}
+select cast(null as varchar) as metric_name, scored.*
+from (
+{{ scores_macro(state_relation, placeholder_metric(family), [], none, []) }}
+) as scored
+where false
     {%- else %}
         {%- for metric in metrics %}
 select '{{ metric.name }}' as metric_name, scored.*
@@ -66,4 +71,23 @@ from (
 {{ "union all" if not loop.last }}
         {%- endfor %}
     {%- endif %}
+{%- endmacro %}
+
+{#- The key columns a family's state always has, beside group_by and the global filters
+    (default column names for a config without such a metric). -#}
+{% macro family_key_columns(family) -%}
+    {%- if family in ('engagement', 'conversion') -%}
+        {{ return(['ModelControlGroup']) }}
+    {%- elif family == 'experiment' -%}
+        {{ return(['ExperimentName', 'ExperimentGroup']) }}
+    {%- else -%}
+        {{ return([]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A metric with default settings and no grouping, to give an empty mart its columns. -#}
+{% macro placeholder_metric(family) -%}
+    {{ return({'name': '', 'family': family, 'group_by': [], 'group_columns': [], 'filter_sql': none,
+               'experiment_name': 'ExperimentName', 'experiment_group': 'ExperimentGroup',
+               'control_group': none, 'expected_split': none, 'no_experiment_value': 'N/A'}) }}
 {%- endmacro %}

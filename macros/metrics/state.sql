@@ -5,9 +5,12 @@
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- set columns = union_group_columns(metrics) -%}
     {%- if metrics | length == 0 %}
-select cast(null as varchar) as metric_name{% for m in measures %}, {{ m }}{% endfor %}
+        {#- No metric of this family: an empty table with the family's key columns. -#}
+        {%- set keys = family_key_columns(family) %}
+select cast(null as varchar) as metric_name{% for k in keys %}, cast(null as varchar) as {{ adapter.quote(k) }}{% endfor %}{% for m in measures %}, {{ m }}{% endfor %}
 from {{ source_relation }}
 where false
+group by {% for i in range(1, keys | length + 2) %}{{ i }}{{ ", " if not loop.last }}{% endfor %}
     {%- else %}
         {%- for metric in metrics %}
 select
