@@ -346,9 +346,9 @@ def _clv_keys(metric, cfg, key, available, side, errors) -> None:
     metric["history_months"] = number("history_months", 12, 1, whole=True)
     metric["pred_months"] = number("pred_months", 6, 1, whole=True)
     metric["train_cutoff"] = iso_date("train_cutoff")
-    metric["holdout_share"] = number("holdout_share", 0.25, 0.05, 0.5)
-    metric["grid_history_months"] = months_list("grid_history_months", [6, 9, 12])
-    metric["grid_pred_months"] = months_list("grid_pred_months", [3, 6])
+    metric["holdout_folds"] = number("holdout_folds", 3, 2, 10, whole=True)
+    metric["grid_history_months"] = months_list("grid_history_months", [6, 12])
+    metric["grid_pred_months"] = months_list("grid_pred_months", [6])
     shares = cfg.get("tier_shares", [0.01, 0.05, 0.10, 0.20])
     if not isinstance(shares, list) or not shares or any(
             not isinstance(s, (int, float)) or isinstance(s, bool) or not 0 < s < 1 for s in shares) \

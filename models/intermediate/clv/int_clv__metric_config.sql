@@ -1,0 +1,17 @@
+{#- The compiled config of each CLV metric as JSON, so the Python models (which cannot call
+    vm_config()) read the same settings as the SQL models. -#}
+{%- set metrics = metrics_of_family(vm_config().metrics, 'clv') -%}
+
+{%- if metrics %}
+    {%- for metric in metrics %}
+select
+    '{{ metric.name }}' as metric_name,
+    '{{ tojson(metric) | replace("'", "''") }}' as config_json
+{{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- else %}
+select
+    cast(null as varchar) as metric_name,
+    cast(null as varchar) as config_json
+where false
+{%- endif %}

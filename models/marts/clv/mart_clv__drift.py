@@ -1,0 +1,12 @@
+"""Drift of every matured scoring run against its model's baseline metrics; a Markdown alert in
+the metric's alert_dir for each drifting run (python_udfs/clv/engine/drift.py)."""
+
+from python_udfs.clv.engine.drift import drift_table
+from python_udfs.clv.engine.settings import read_settings, warehouse_file
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = read_settings(dbt.ref("int_clv__metric_config").pl())
+    cards = dbt.ref("mart_clv__model_cards").project("model_id, baseline_rmse, baseline_r2, value_cap").pl()
+    return drift_table(settings, dbt.ref("mart_clv__prediction_actuals").pl(), cards, warehouse_file(session))

@@ -1,0 +1,119 @@
+"""Model cards: what was trained, when, by which code, on which windows, and how well it did.
+
+One card per trained model (the baseline and the challenger of every training run), stored as a
+row of mart_clv__model_cards and as a JSON file. The row also carries the model itself
+(`model_state`: the pickled regressor; the baseline is fully described by its parameters) so a
+later build scores with exactly the champion that was trained, not a re-fit on changed data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import polars as pl
+
+from python_udfs.clv.engine.baseline import Baseline
+from python_udfs.clv.engine.boosting import PARAMS as BOOSTER_PARAMS
+from python_udfs.clv.engine.settings import ClvSettings
+from python_udfs.clv.engine.training import BASELINE, TrainedModel
+
+# Bump when features, models or training change meaning: the training signature changes with it,
+# so the next build trains a new champion instead of scoring with one the code no longer matches.
+ENGINE_VERSION = "1"
+
+SCHEMA: dict[str, pl.DataType] = {
+    "model_id": pl.String, "metric_name": pl.String, "trained_at": pl.Datetime("us", "UTC"),
+    "code_version": pl.String, "training_signature": pl.String, "train_cutoff": pl.Date, "data_end": pl.Date,
+    "history_months": pl.Int32, "pred_months": pl.Int32, "time_unit": pl.String, "model_type": pl.String,
+    "is_champion": pl.Boolean, "params_json": pl.String, "baseline_rmse": pl.Float64, "baseline_r2": pl.Float64,
+    "value_cap": pl.Float64,
+    "customers": pl.Int64, "holdout_folds": pl.Int32, "grid_json": pl.String, "model_state": pl.Binary,
+}
+
+
+def code_version() -> str:
+    try:
+        package = version("valuemarts")
+    except PackageNotFoundError:
+        package = "unknown"
+    return f"valuemarts {package}, clv engine {ENGINE_VERSION}"
+
+
+def training_signature(settings: ClvSettings) -> str:
+    """Hash of everything that defines a champion; a new signature means a new champion is trained."""
+    keys = {"metric": settings.metric_name, "history_months": settings.history_months,
+            "pred_months": settings.pred_months, "train_cutoff": str(settings.train_cutoff),
+            "time_unit": settings.time_unit, "holdout_folds": settings.holdout_folds, "seed": settings.seed,
+            "engine": ENGINE_VERSION}
+    return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    model_id: str
+    metric_name: str
+    trained_at: datetime
+    code_version: str
+    training_signature: str
+    train_cutoff: date
+    data_end: date
+    history_months: int
+    pred_months: int
+    time_unit: str
+    model_type: str
+    is_champion: bool
+    params: dict
+    baseline_rmse: float
+    baseline_r2: float | None
+    value_cap: float
+    customers: int
+    holdout_folds: int
+    grid: list[dict]
+
+    def to_json(self) -> str:
+        card = asdict(self)
+        for key in ("trained_at", "train_cutoff", "data_end"):
+            card[key] = card[key].isoformat()
+        return json.dumps(card, indent=2) + "\n"
+
+
+def model_params(model: TrainedModel) -> dict:
+    params = {"bgnbd": model.baseline.bgnbd, "gamma_gamma": model.baseline.gamma_gamma}
+    if model.model_type != BASELINE:
+        params["booster"] = BOOSTER_PARAMS
+    return params
+
+
+def cards_frame(cards: list[ModelCard], models: list[TrainedModel]) -> pl.DataFrame:
+    """Rows in SCHEMA; `models[i]` is the model of `cards[i]`."""
+    rows = [{
+        **{k: v for k, v in asdict(card).items() if k not in ("params", "grid")},
+        "params_json": json.dumps(card.params, sort_keys=True),
+        "grid_json": json.dumps(card.grid),
+        "model_state": pickle.dumps(model.booster) if model.booster is not None else None,
+    } for card, model in zip(cards, models)]
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def write_card_files(cards: list[ModelCard], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for card in cards:
+        (directory / f"{card.model_id}.json").write_text(card.to_json(), encoding="utf-8")
+
+
+def load_model(card: dict) -> TrainedModel:
+    """The model of a card row (a dict of SCHEMA's columns), as it was trained.
+
+    Unpickles `model_state`, which this engine wrote into the warehouse itself; the warehouse is
+    trusted input here, as it is for every other mart.
+    """
+    params = json.loads(card["params_json"])
+    booster = pickle.loads(card["model_state"]) if card["model_state"] is not None else None
+    return TrainedModel(card["model_type"], Baseline(params["bgnbd"], params["gamma_gamma"]), booster,
+                        card["baseline_rmse"], card["baseline_r2"], card["value_cap"])
