@@ -76,6 +76,15 @@ def _quantiles(digest: TDigest, qs: list[float | None]) -> list[float | None]:
     return [float(v) if k else None for v, k in zip(values, known)]
 
 
+def _cdfs(digest: TDigest, xs: list[float | None]) -> list[float | None]:
+    """CDFs at many points from one deserialised digest (a curve costs one call, not one per point)."""
+    points = np.array([np.nan if x is None else x for x in xs], dtype=np.float64)
+    known = ~np.isnan(points)
+    values = np.full(len(points), np.nan)
+    values[known] = digest.cdfs(points[known])
+    return [float(v) if k else None for v, k in zip(values, known)]
+
+
 def _histogram(digest: TDigest, bins: int) -> list[dict[str, float]]:
     edges, mass = digest.histogram(bins)
     return [{"lo": float(a), "hi": float(b), "mass": float(m)} for a, b, m in zip(edges[:-1], edges[1:], mass)]
@@ -84,6 +93,7 @@ def _histogram(digest: TDigest, bins: int) -> list[dict[str, float]]:
 tdigest_quantile = _rowwise(TDigest.quantile, pa.float64())
 tdigest_quantiles = _rowwise(_quantiles, pa.list_(pa.float64()))
 tdigest_cdf = _rowwise(TDigest.cdf, pa.float64())
+tdigest_cdfs = _rowwise(_cdfs, pa.list_(pa.float64()))
 tdigest_histogram = _rowwise(_histogram, pa.list_(_BIN))
 
 UDFS = [
@@ -92,6 +102,7 @@ UDFS = [
     ("tdigest_quantile", tdigest_quantile, ["BLOB", "DOUBLE"], "DOUBLE", _ARROW),
     ("tdigest_quantiles", tdigest_quantiles, ["BLOB", "DOUBLE[]"], "DOUBLE[]", _ARROW),
     ("tdigest_cdf", tdigest_cdf, ["BLOB", "DOUBLE"], "DOUBLE", _ARROW),
+    ("tdigest_cdfs", tdigest_cdfs, ["BLOB", "DOUBLE[]"], "DOUBLE[]", _ARROW),
     ("tdigest_count", tdigest_count, ["BLOB"], "DOUBLE", _ARROW),
     ("tdigest_histogram", tdigest_histogram, ["BLOB", "INTEGER"], "STRUCT(lo DOUBLE, hi DOUBLE, mass DOUBLE)[]", _ARROW),
 ]
