@@ -68,21 +68,18 @@ def tdigest_count(blobs: pa.ChunkedArray) -> pa.Array:
     return pa.array([None if b is None else TDigest.from_bytes(b).count for b in blobs.to_pylist()], pa.float64())
 
 
-def _quantiles(digest: TDigest, qs: list[float | None]) -> list[float | None]:
-    levels = np.array([np.nan if q is None else q for q in qs], dtype=np.float64)
-    known = ~np.isnan(levels)
-    values = np.full(len(levels), np.nan)
-    values[known] = digest.quantiles(levels[known])
-    return [float(v) if k else None for v, k in zip(values, known)]
+def _at_points(read: Callable[[TDigest, np.ndarray], np.ndarray]) -> Callable[[TDigest, list], list]:
+    """`read` (quantiles or CDFs) at a list of points from one deserialised digest; a NULL point
+    gives a NULL element."""
 
+    def apply(digest: TDigest, points: list[float | None]) -> list[float | None]:
+        values = np.array([np.nan if p is None else p for p in points], dtype=np.float64)
+        known = ~np.isnan(values)
+        out = np.full(len(values), np.nan)
+        out[known] = read(digest, values[known])
+        return [float(v) if k else None for v, k in zip(out, known)]
 
-def _cdfs(digest: TDigest, xs: list[float | None]) -> list[float | None]:
-    """CDFs at many points from one deserialised digest (a curve costs one call, not one per point)."""
-    points = np.array([np.nan if x is None else x for x in xs], dtype=np.float64)
-    known = ~np.isnan(points)
-    values = np.full(len(points), np.nan)
-    values[known] = digest.cdfs(points[known])
-    return [float(v) if k else None for v, k in zip(values, known)]
+    return apply
 
 
 def _histogram(digest: TDigest, bins: int) -> list[dict[str, float]]:
@@ -91,9 +88,10 @@ def _histogram(digest: TDigest, bins: int) -> list[dict[str, float]]:
 
 
 tdigest_quantile = _rowwise(TDigest.quantile, pa.float64())
-tdigest_quantiles = _rowwise(_quantiles, pa.list_(pa.float64()))
+tdigest_quantiles = _rowwise(_at_points(TDigest.quantiles), pa.list_(pa.float64()))
 tdigest_cdf = _rowwise(TDigest.cdf, pa.float64())
-tdigest_cdfs = _rowwise(_cdfs, pa.list_(pa.float64()))
+# A whole curve costs one call per digest, not one per point.
+tdigest_cdfs = _rowwise(_at_points(TDigest.cdfs), pa.list_(pa.float64()))
 tdigest_histogram = _rowwise(_histogram, pa.list_(_BIN))
 
 UDFS = [

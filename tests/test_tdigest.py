@@ -223,3 +223,14 @@ def test_histogram_masses(con: duckdb.DuckDBPyConnection) -> None:
     assert mass.sum() == pytest.approx(1.0)
     assert np.abs(mass - exact).max() < TOLERANCE
     assert mass[-1] == pytest.approx(0.25 + 0.75 / 5, abs=TOLERANCE)  # the point mass at max is in the last bin
+
+
+def test_list_cdfs_equal_pointwise_cdfs(con: duckdb.DuckDBPyConnection) -> None:
+    rng = np.random.default_rng(5)
+    con.execute("create or replace temp table cdf_values as select unnest(?) as x", [list(rng.beta(1, 40, 5000))])
+    points = [0.0, 0.005, 0.01, 0.02, 0.05, None, 1.0]
+    listed, pointwise = con.execute(
+        "with d as (select tdigest_build(list(x)) as digest from cdf_values) "
+        "select tdigest_cdfs(digest, ?), [tdigest_cdf(digest, p) for p in ?] from d", [points, points]).fetchone()
+    assert listed == pointwise
+    assert listed[5] is None and listed[0] < listed[3] < listed[-1]
