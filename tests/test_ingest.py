@@ -176,3 +176,22 @@ def test_sql_command_refuses_writes(tmp_path, capsys):
     assert "only SELECT" in capsys.readouterr().err
     assert main(["sql", "--warehouse", warehouse, "select count(*) as n from landing.ih_raw"]) == 0
     assert capsys.readouterr().out.splitlines() == ["n", "1"]
+
+
+def test_reports_use_the_config_the_warehouse_was_built_with(tmp_path):
+    from valuemarts.reports.query import load_metrics
+
+    write_export_zip(tmp_path / "ih" / export_name("20241010"), [ih_row("1", "Impression"), ih_row("2", "Clicked")])
+    _build(tmp_path)
+    warehouse = tmp_path / "warehouse.duckdb"
+    built_with = load_metrics(warehouse)["engagement"]["group_by"]
+    # A failed build with a changed config leaves the warehouse and what reports read as they were.
+    (tmp_path / "config.toml").write_text(MINIMAL_CONFIG.replace('group_by = ["Day", "Channel", "Issue", "Group"]',
+                                                                 'group_by = ["Channel"]'))
+    (tmp_path / "ih" / export_name("20241011")).write_bytes(b"not a zip")
+    with pytest.raises(InputFileError):
+        _build(tmp_path)
+    assert load_metrics(warehouse)["engagement"]["group_by"] == built_with == ["Day", "Channel", "Issue", "Group"]
+    # So does compiling another config beside it.
+    assert main(["compile", str(tmp_path / "config.toml"), "--warehouse", str(warehouse)]) == 0
+    assert load_metrics(warehouse)["engagement"]["group_by"] == built_with

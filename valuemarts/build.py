@@ -24,11 +24,10 @@ from valuemarts.dbt_runner import run_dbt
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.ingest.discover import discover
-from valuemarts.ingest.landing import (LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
+from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
                                        load_files, loaded_column_sets, next_load_id)
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 
-BUILDS = f"{LANDING_SCHEMA}._builds"
 
 
 @dataclass
@@ -69,7 +68,6 @@ def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
     try:
         summary, compiled = _load(config, first_pass, building, ih_paths, holdings_paths, log)
         summary.warehouse = warehouse
-        write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
         refresh = full_refresh or _config_changed(building, compiled)
         if not refresh and summary.count("new") + summary.count("replaced") == 0:
             # Same files, same config: the marts would come out the same, so leave them as they are.
@@ -82,6 +80,7 @@ def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
             summary.rows_kept = _rows_kept(building, summary.files)
             _record_build(building, compiled, ih_paths, holdings_paths)
             os.replace(building, warehouse)
+            write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
     except BaseException:
         _remove(building)
         _restore_compiled_macro(macro_backup)
@@ -158,9 +157,13 @@ def _record_build(building: Path, compiled: CompiledConfig, ih_paths: list[str],
     try:
         con.execute(f"create table if not exists {BUILDS} (built_at timestamptz, config_name varchar, "
                     "config_hash varchar, ih_paths varchar, holdings_paths varchar)")
-        con.execute(f"insert into {BUILDS} values (now(), ?, ?, ?, ?)",
+        con.execute(f"alter table {BUILDS} add column if not exists report_specs varchar")
+        # The warehouse carries the report specs it was built with, so reports always read state
+        # with the config that made it, whatever was compiled since.
+        con.execute(f"insert into {BUILDS} (built_at, config_name, config_hash, ih_paths, holdings_paths, "
+                    "report_specs) values (now(), ?, ?, ?, ?, ?)",
                     [compiled.dbt_vars["config_name"], compiled.dbt_vars["config_hash"],
-                     json.dumps(ih_paths), json.dumps(holdings_paths)])
+                     json.dumps(ih_paths), json.dumps(holdings_paths), json.dumps(compiled.report_specs)])
         con.execute("checkpoint")
     finally:
         con.close()

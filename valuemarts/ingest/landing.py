@@ -20,6 +20,7 @@ from valuemarts.ingest.readers import ROW_NUMBER, read_into
 
 LANDING_SCHEMA = "landing"
 LOAD_LOG = f"{LANDING_SCHEMA}._load_log"
+BUILDS = f"{LANDING_SCHEMA}._builds"
 _LINEAGE_TYPES = {"_file_path": "VARCHAR", "_file_group": "VARCHAR", "_file_seq": "BIGINT",
                   "_load_id": "BIGINT", "_row_in_file": "BIGINT"}
 _NUMERIC = {"DOUBLE", "BIGINT", "INTEGER", "FLOAT", "DECIMAL", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT"}

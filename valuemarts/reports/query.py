@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from valuemarts.config.expressions import translate_filter
+from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
+from valuemarts.ingest.landing import BUILDS
 from valuemarts.paths import compiled_dir
 
 
@@ -26,7 +30,17 @@ class ReportRequest:
 
 
 def load_metrics(warehouse: Path) -> dict[str, Any]:
-    """The compiled metrics of the config the warehouse was last built or compiled with."""
+    """The compiled metrics the warehouse was built with (recorded in it by `valuemarts build`),
+    else those of the last `valuemarts compile` beside it (a warehouse built by plain dbt)."""
+    con = connect(warehouse, read_only=True)
+    try:
+        row = con.execute(f"select report_specs from {BUILDS} order by built_at desc limit 1").fetchone()
+    except (duckdb.CatalogException, duckdb.BinderException):  # no build recorded, or recorded before specs were
+        row = None
+    finally:
+        con.close()
+    if row is not None and row[0] is not None:
+        return json.loads(row[0])["metrics"]
     specs = compiled_dir(warehouse) / "report_specs.json"
     if not specs.exists():
         raise ValueMartsError(f"{specs}: no compiled config; run `valuemarts build` or `valuemarts compile` first")
