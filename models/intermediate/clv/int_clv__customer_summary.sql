@@ -1,16 +1,12 @@
-{#- Frequency, recency, T and monetary value per CLV metric, group and customer: purchases merged
-    into purchase periods, then summarised (rules in macros/metrics/clv.sql). -#}
+{#- Frequency, recency, T and monetary value per CLV metric, group and customer, from the
+    purchase periods (rules in macros/metrics/clv.sql). -#}
 {%- set columns = union_group_columns(metrics_of_family(vm_config().metrics, 'clv')) -%}
 {%- set keys = ['metric_name', 'customer_key'] + (columns | map(attribute='name') | list) + ['customer_id'] -%}
 
-with purchases as (
+with periods as (
 
-    select * from {{ ref('int_clv__purchases') }}
+    select * from {{ ref('int_clv__purchase_periods') }}
 
-),
-
-periods as (
-    {{ clv_purchase_periods('purchases', keys) | indent(4) }}
 ),
 
 summary as (
