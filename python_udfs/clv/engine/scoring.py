@@ -8,7 +8,6 @@ history window have no features: the champion cannot see them, they are predicte
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from python_udfs.clv.engine.cards import load_model
