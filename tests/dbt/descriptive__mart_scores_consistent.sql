@@ -15,7 +15,7 @@ select 1 as failure where false
 {%- set conditions = [] %}
 {%- for column in adapter.dispatch('descriptive_described_columns')(metric) %}
     {%- set s = {} %}
-    {%- for score in chain + ['Mean', 'Var', 'Std'] %}{%- do s.update({score: adapter.quote(column ~ '_' ~ score)}) %}{%- endfor %}
+    {%- for score in chain + ['Mean', 'Var', 'Std'] %}{%- do s.update({score: vm_ident(column ~ '_' ~ score)}) %}{%- endfor %}
     {%- for i in range(ordered | length - 1) %}
         {%- do conditions.append(above.format(s[ordered[i]], s[ordered[i + 1]], s[ordered[i + 1]])) %}
     {%- endfor %}
@@ -40,7 +40,7 @@ union all
 select metric_name, 'more than one row per group' as failure
 from {{ ref('mart_descriptive') }}
 where metric_name = {{ descriptive_literal(metric.name) }}
-group by metric_name{% for column in metric.group_by %}, {{ adapter.quote(column) }}{% endfor %}
+group by metric_name{% for column in metric.group_by %}, {{ vm_ident(column) }}{% endfor %}
 having count(*) > 1
 {{ "union all" if not loop.last }}
 {%- endfor %}

@@ -13,8 +13,8 @@ with staged_totals as (
     select
         {{ descriptive_literal(metric.name) }} as metric_name,
         {{ descriptive_literal(column) }} as column_name,
-        count({{ adapter.quote(column) }}) as value_count,
-        sum(try_cast({{ adapter.quote(column) }} as double)) as value_sum
+        count({{ vm_ident(column) }}) as value_count,
+        sum(try_cast({{ vm_ident(column) }} as double)) as value_sum
     from {{ ref('int_ih__interactions') }}
     {%- if metric.filter_sql %}
     where ({{ metric.filter_sql }})
@@ -40,7 +40,8 @@ from staged_totals
 full outer join state_totals
     on staged_totals.metric_name = state_totals.metric_name
     and staged_totals.column_name = state_totals.column_name
-where staged_totals.value_count is distinct from state_totals.value_count
+-- A column with no values (no rows at all, or all null) has no state cells: zero on both sides.
+where coalesce(staged_totals.value_count, 0) != coalesce(state_totals.value_count, 0)
    or (state_totals.value_sum is not null
        and abs(staged_totals.value_sum - state_totals.value_sum) > 1e-9 * (1 + abs(staged_totals.value_sum)))
 {%- endif %}

@@ -7,7 +7,7 @@ select 1 as failure where false
 select metric_name, count(*) as rows_in_group
 from {{ ref('mart_model_ml_scores') }}
 where metric_name = {{ model_ml_scores_literal(metric.name) }}
-group by metric_name, {% for column in metric.group_by %}{{ adapter.quote(column) }}, {% endfor %}property
+group by metric_name, {% for column in metric.group_by %}{{ vm_ident(column) }}, {% endfor %}property
 having count(*) > 1
 {{ "union all" if not loop.last }}
 {%- endfor %}

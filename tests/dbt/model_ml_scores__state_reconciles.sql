@@ -12,7 +12,7 @@ with labelled_totals as (
         metric_name,
         '{{ property }}' as property,
         count(*) as row_count,
-        count({{ adapter.quote(property) }}) as scored_row_count
+        count({{ vm_ident(property) }}) as scored_row_count
     from {{ ref('int_ih__labelled_interactions') }}
     where metric_name in ({{ sql_string_list(metrics | map(attribute='name') | list) }})
     group by metric_name
