@@ -23,10 +23,12 @@ from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
 from valuemarts.dbt_runner import run_dbt
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
+from valuemarts.interrupts import stop_signals_raise
 from valuemarts.ingest.discover import discover
 from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
                                        load_files, loaded_column_sets, next_load_id)
 from valuemarts.paths import PROJECT_DIR, compiled_dir
+from valuemarts.warehouse_lock import exclusive_lock
 
 
 
@@ -55,11 +57,22 @@ class BuildSummary:
 
 def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
           holdings_paths: list[str] | None = None, full_refresh: bool = False,
-          log: Callable[[str], None] = print) -> BuildSummary:
+          log: Callable[[str], None] = print, wait: bool = False) -> BuildSummary:
+    """Build under the warehouse's exclusive lock; SIGTERM/SIGINT clean up like any failure.
+
+    `wait` waits for a build already running on the same warehouse instead of stopping at once.
+    """
     started = time.monotonic()
     first_pass = compile_file(config, check_columns=False)
+    with exclusive_lock(warehouse, wait=wait, log=log), stop_signals_raise():
+        summary = _build_locked(config, warehouse, first_pass, ih_paths, holdings_paths, full_refresh, log)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _build_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_paths: list[str] | None,
+                  holdings_paths: list[str] | None, full_refresh: bool, log: Callable[[str], None]) -> BuildSummary:
     ih_paths, holdings_paths = _remembered_paths(warehouse, ih_paths, holdings_paths)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     building = warehouse.with_name(warehouse.name + ".building")
     _remove(building)
     if warehouse.exists() and not full_refresh:
@@ -85,7 +98,6 @@ def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
         _remove(building)
         _restore_compiled_macro(macro_backup)
         raise
-    summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -98,7 +110,7 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
         load_id = next_load_id(con)
         for name, paths in (("ih", ih_paths), ("holdings", holdings_paths)):
             side = first_pass.dbt_vars[name]
-            files = discover(paths, side["file_pattern"], side["group_pattern"]) if paths else []
+            files = discover(paths, side["file_pattern"], side["group_pattern"], f"{name}.file_pattern") if paths else []
             log(f"{name}: {len(files)} file(s) found")
             loads = load_files(con, files, _rules(name, side), load_id)
             summary.files += loads

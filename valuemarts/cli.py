@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
 from valuemarts.errors import ConfigErrors, ValueMartsError
-from valuemarts.paths import default_warehouse
+from valuemarts.interrupts import Interrupted
+from valuemarts.paths import check_warehouse_path, default_warehouse
 
 COMMANDS = ("demo_data", "compile", "build", "report", "sql", "marts", "bench")
 
@@ -35,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "warehouse", None) is None:
         args.warehouse = default_warehouse()
     try:
-        return args.handler(args)
+        check_warehouse_path(args.warehouse)
+        code = args.handler(args)
+        sys.stdout.flush()  # inside the try: a reader that closed the pipe is handled below
+        return code
     except ConfigErrors as exc:
         for error in exc.errors:
             print(str(error), file=sys.stderr)
@@ -43,6 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueMartsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `valuemarts report ... | head`: the reader has what it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush doesn't fail again, and end quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (Interrupted, KeyboardInterrupt) as exc:
+        print("stopped: nothing was changed (the previous warehouse is intact)", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, Interrupted) else 130
 
 
 if __name__ == "__main__":

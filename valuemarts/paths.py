@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from valuemarts.errors import ValueMartsError
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
 PROJECT_DIR = Path(os.environ.get("VALUEMARTS_PROJECT_DIR", Path(__file__).resolve().parent.parent))
 
 
@@ -16,3 +20,16 @@ def default_warehouse() -> Path:
 def compiled_dir(warehouse: Path) -> Path:
     """Compiled vars and report specs sit beside the warehouse they describe."""
     return warehouse.parent / "compiled"
+
+
+def check_warehouse_path(warehouse: Path) -> None:
+    """Refuse a --warehouse that is a folder or an existing file that is not a DuckDB database,
+    before anything opens it (DuckDB would fail with a traceback-sized message)."""
+    if warehouse.is_dir():
+        raise ValueMartsError(f"{warehouse}: is a folder; --warehouse takes the path of a DuckDB file")
+    if warehouse.is_file():
+        with warehouse.open("rb") as f:
+            header = f.read(12)
+        if len(header) > 0 and header[8:12] != _DUCKDB_MAGIC:
+            raise ValueMartsError(f"{warehouse}: not a DuckDB database file; --warehouse takes a warehouse "
+                                  "built by `valuemarts build` (or a new path)")

@@ -15,12 +15,14 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
     p.add_argument("--ih", nargs="+", default=None, metavar="PATH", help="IH file, folder or glob")
     p.add_argument("--holdings", nargs="+", default=None, metavar="PATH", help="holdings file, folder or glob")
     p.add_argument("--full-refresh", action="store_true", help="start from an empty warehouse and reload every file")
+    p.add_argument("--wait", action="store_true",
+                   help="if another build is running on this warehouse, wait for it instead of stopping at once")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     summary = build(args.config, args.warehouse, args.ih, args.holdings, args.full_refresh,
-                    log=lambda m: print(m, file=sys.stderr))
+                    log=lambda m: print(m, file=sys.stderr), wait=args.wait)
     for line in summary.lines():
         print(line)
     return 0

@@ -16,8 +16,11 @@ class DiscoveredFile:
     group: str
 
 
-def discover(paths: list[str | Path], file_pattern: str, group_pattern: str) -> list[DiscoveredFile]:
-    """Each PATH is a file, a folder searched recursively with `file_pattern`, or a glob.
+def discover(paths: list[str | Path], file_pattern: str, group_pattern: str,
+             pattern_key: str = "file_pattern") -> list[DiscoveredFile]:
+    """Each PATH is a file, a folder searched recursively with `file_pattern`, or a glob. A PATH
+    that matches no file is an error naming it and the pattern (`pattern_key` says where the
+    pattern comes from), never an empty load that looks like success.
 
     The file group is the first match of `group_pattern` on the absolute path (its first capture
     group when it has one), else the file name. Files come back sorted by group, then path: the
@@ -26,7 +29,11 @@ def discover(paths: list[str | Path], file_pattern: str, group_pattern: str) -> 
     regex = re.compile(group_pattern)
     found: dict[Path, DiscoveredFile] = {}
     for entry in paths:
-        for path in _expand(Path(entry), file_pattern):
+        matched = _expand(Path(entry), file_pattern)
+        if not matched:
+            raise ValueMartsError(f"{entry}: no file in this folder matches {file_pattern!r} ({pattern_key})"
+                                  + ("" if file_pattern == "**/*.json" else " nor the Pega export fallback '**/*.json'"))
+        for path in matched:
             matches = regex.findall(str(path))
             group = matches[0] if matches else path.name
             if isinstance(group, tuple):
