@@ -1,25 +1,33 @@
 """Compile a reference-format TOML config into dbt vars and report specs, validating first.
 
 Every problem found is collected with its TOML key path, so users fix them in one pass;
-nothing is built from a config that has errors. Expressions are translated, never evaluated.
+nothing is built from a config that has errors. Expressions are translated, never `eval`ed; their
+SQL is type-checked by an in-memory DuckDB (`typecheck`). Unknown keys and score names are
+warnings: the reference ignores them, but they are usually typos.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from valuemarts.config import schema
-from valuemarts.config.expressions import translate_columns, translate_filter
+from valuemarts.config.expressions import DerivedColumn, translate_columns, translate_filter
 from valuemarts.config.families import FAMILIES, family_of
+from valuemarts.config.known_keys import closest, unknown_key_warnings
 from valuemarts.config.toml_values import bool_like, read_toml, string, string_list, table
+from valuemarts.config.typecheck import Relation, TypeChecker, describe_type, typed_relation, with_derived
 from valuemarts.errors import ConfigError, ConfigErrors
 
 IH_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
 HOLDINGS_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
+# Column names found in the data, or names with their DuckDB types (then expressions are
+# type-checked against the data's own types for the columns staging doesn't type).
+DataColumns = Collection[str] | Mapping[str, str]
 # Report keys that name a column or a score of the report's metric.
 _REPORT_FIELD_KEYS = ("x", "y", "color", "size", "r", "theta", "value", "facet_row", "facet_column",
                       "animation_frame", "animation_group")
@@ -27,15 +35,40 @@ _REPORT_FIELD_KEYS = ("x", "y", "color", "size", "r", "theta", "value", "facet_r
 
 @dataclass
 class CompiledConfig:
-    """What dbt reads (`dbt_vars`) and what the viewer and `report` read (`report_specs`)."""
+    """What dbt reads (`dbt_vars`) and what the viewer and `report` read (`report_specs`), and
+    `warnings` (`key.path: message`) for keys and score names the compiler doesn't know."""
 
     dbt_vars: dict[str, Any]
     report_specs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+class ConfigWarning(ConfigError):
+    """A warning listed with the errors of a config that fails: a misspelt key is often their cause."""
+
+    def __str__(self) -> str:
+        return f"warning: {self.key}: {self.message}"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What differs between [ih] and [holdings]."""
+
+    section: str
+    group_key: str                   # the reference names the grouping regex differently per source
+    file_types: set[str]
+    column_types: dict[str, str]     # the types staging casts known columns to
+    derived_types: dict[str, str]    # fields staging derives before the config's filter
+
+
+_IH = _Source("ih", "ih_group_pattern", IH_FILE_TYPES, schema.IH_COLUMN_TYPES, schema.IH_DERIVED_TYPES)
+_HOLDINGS = _Source("holdings", "file_group_pattern", HOLDINGS_FILE_TYPES, schema.HOLDINGS_COLUMN_TYPES, {})
 
 
 @dataclass
 class _Errors:
     items: list[ConfigError] = field(default_factory=list)
+    warnings: list[ConfigWarning] = field(default_factory=list)
 
     def guard(self, fn: Callable[[], Any], default: Any = None) -> Any:
         """Run one validation step; record its ConfigError and carry on with `default`."""
@@ -48,45 +81,54 @@ class _Errors:
     def add(self, key: str, message: str) -> None:
         self.items.append(ConfigError(key, message))
 
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(ConfigWarning(key, message))
 
-def compile_file(path: Path, *, ih_columns: set[str] | None = None,
-                 holdings_columns: set[str] | None = None, check_columns: bool = True) -> CompiledConfig:
+
+def compile_file(path: Path, *, ih_columns: DataColumns | None = None,
+                 holdings_columns: DataColumns | None = None, check_columns: bool = True) -> CompiledConfig:
     raw, text = read_toml(path)
     return compile_config(raw, text, ih_columns=ih_columns, holdings_columns=holdings_columns,
                           check_columns=check_columns)
 
 
-def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: set[str] | None = None,
-                   holdings_columns: set[str] | None = None, check_columns: bool = True) -> CompiledConfig:
-    """Validate and compile. `*_columns` are the staged (renamed) column names found in the data;
-    without them, columns are checked against the standard Pega columns. `check_columns=False`
-    skips column checks: the build's first pass, which only needs the file rules to load data."""
+def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColumns | None = None,
+                   holdings_columns: DataColumns | None = None, check_columns: bool = True) -> CompiledConfig:
+    """Validate and compile. `*_columns` are the staged (renamed) column names found in the data,
+    optionally with their types; without them, columns are checked against the standard Pega
+    columns. `check_columns=False` skips column checks: the build's first pass, which only needs
+    the file rules to load data. [ih] and [holdings] are each required only by the metrics that
+    read them; a side without its section has `configured: False` and loads no files."""
     errors = _Errors()
-    ih = _compile_source(raw, "ih", "ih_group_pattern", IH_FILE_TYPES, schema.IH_COLUMN_TYPES,
-                         ih_columns, check_columns, errors)
-    holdings = _compile_source(raw, "holdings", "file_group_pattern", HOLDINGS_FILE_TYPES,
-                               schema.HOLDINGS_COLUMN_TYPES, holdings_columns, check_columns, errors)
-    ih["drop_columns"] = list(schema.DROP_IH_COLUMNS) + list(schema.IH_DERIVED_COLUMNS)
-    ih["required_columns"] = [c for c in schema.IH_REQUIRED_COLUMNS if c not in ih["default_values"]]
+    for key, message in unknown_key_warnings(raw):
+        errors.warn(key, message)
     metrics_table = errors.guard(lambda: table(raw.get("metrics"), "metrics"), {})
-    global_filters = errors.guard(lambda: string_list(metrics_table.get("global_filters"), "metrics.global_filters"), [])
-    for i, column in enumerate(global_filters):
-        _require(column, ih["available_columns"], f"metrics.global_filters[{i}]", ih, errors)
-    metrics = {
-        name: _compile_metric(name, value, global_filters, ih, holdings, errors)
-        for name, value in metrics_table.items()
-        if name != "global_filters"
-    }
+    needed_by = _metrics_by_source(metrics_table)
+    with TypeChecker() as checker:
+        ih = _compile_source(raw, _IH, ih_columns, needed_by["ih"], check_columns, checker, errors)
+        holdings = _compile_source(raw, _HOLDINGS, holdings_columns, needed_by["holdings"], check_columns,
+                                   checker, errors)
+        ih["drop_columns"] = list(schema.DROP_IH_COLUMNS) + list(schema.IH_DERIVED_COLUMNS)
+        ih["required_columns"] = [c for c in schema.IH_REQUIRED_COLUMNS if c not in ih["default_values"]]
+        global_filters = errors.guard(
+            lambda: string_list(metrics_table.get("global_filters"), "metrics.global_filters"), [])
+        for i, column in enumerate(global_filters):
+            _require(column, ih["available_columns"], f"metrics.global_filters[{i}]", ih, errors)
+        metrics = {
+            name: _compile_metric(name, value, global_filters, ih, holdings, checker, errors)
+            for name, value in metrics_table.items()
+            if name != "global_filters"
+        }
     metrics = {k: v for k, v in metrics.items() if v is not None}
     holdings["dedup_key"] = _holdings_dedup_key(metrics, holdings)
     reports = _compile_reports(raw, metrics, global_filters, errors)
     if errors.items:
-        raise ConfigErrors(errors.items)
+        raise ConfigErrors(errors.items + errors.warnings)
 
     variants = raw.get("variants", {}) if isinstance(raw.get("variants"), dict) else {}
     config_hash = hashlib.sha256(text.encode()).hexdigest() if text else ""
     for side in (ih, holdings):
-        for internal in ("available_columns", "check_columns", "data_columns_known"):
+        for internal in ("available_columns", "check_columns", "column_origin", "typed_relation"):
             side.pop(internal)
     dbt_vars = {
         "config_name": str(variants.get("name", "default")),
@@ -107,45 +149,43 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: set[str] 
         "ux": raw.get("ux", {}),
         "variants": variants,
     }
-    return CompiledConfig(dbt_vars=dbt_vars, report_specs=report_specs)
+    return CompiledConfig(dbt_vars=dbt_vars, report_specs=report_specs,
+                          warnings=[f"{w.key}: {w.message}" for w in errors.warnings])
 
 
-def _compile_source(raw: dict[str, Any], section: str, group_key: str, file_types: set[str],
-                    column_types: dict[str, str], data_columns: set[str] | None, check_columns: bool,
+def _metrics_by_source(metrics_table: dict[str, Any]) -> dict[str, list[str]]:
+    """The names of the metrics reading each source: a section is required only where one does."""
+    needed: dict[str, list[str]] = {"ih": [], "holdings": []}
+    for name in metrics_table:
+        family = family_of(name)
+        if family is not None:
+            needed[family.source].append(name)
+    return needed
+
+
+def _compile_source(raw: dict[str, Any], source: _Source, data_columns: DataColumns | None,
+                    needed_by: list[str], check_columns: bool, checker: TypeChecker,
                     errors: _Errors) -> dict[str, Any]:
     """[ih] or [holdings]: file discovery keys, default values, filter and derived columns."""
+    section = source.section
+    if section not in raw:
+        if needed_by:
+            errors.add(section, f"required by metric{'s' if len(needed_by) > 1 else ''} {', '.join(needed_by)}")
+        # Those metrics' columns can't be checked without the section: one error says what to fix.
+        return _unconfigured_side(source, check_columns and not needed_by)
     cfg = errors.guard(lambda: table(raw.get(section), section), {})
-    file_type = errors.guard(lambda: string(cfg.get("file_type"), f"{section}.file_type"))
-    if file_type is None:
-        errors.add(f"{section}.file_type", f"required; one of {sorted(file_types)}")
-    elif file_type not in file_types:
-        errors.add(f"{section}.file_type", f"unknown file type {file_type!r}; expected one of {sorted(file_types)}")
-    group_pattern = errors.guard(lambda: string(cfg.get(group_key), f"{section}.{group_key}", "(.*)"), "(.*)")
-    try:
-        re.compile(group_pattern)
-    except re.error as exc:
-        errors.add(f"{section}.{group_key}", f"invalid regular expression {group_pattern!r}: {exc}")
     extensions = errors.guard(lambda: table(cfg.get("extensions"), f"{section}.extensions"), {})
-    defaults = errors.guard(lambda: table(extensions.get("default_values"), f"{section}.extensions.default_values"), {})
-    default_sql = {}
-    for column, value in defaults.items():
-        sql = errors.guard(lambda: _default_literal(value, column_types.get(column), section == "ih",
-                                                    f"{section}.extensions.default_values.{column}"))
-        if sql is not None:
-            default_sql[column] = sql
-
-    available = set(data_columns) if data_columns is not None else set(column_types)
-    available |= set(default_sql)
-    if section == "ih":
-        available |= set(schema.IH_DERIVED_COLUMNS)
+    default_sql, default_types = _default_values(extensions, source, checker, errors)
+    data_types = _data_types(data_columns)
+    available = set(data_types) if data_types is not None else set(source.column_types)
+    available |= set(default_sql) | set(source.derived_types)
     result: dict[str, Any] = {
-        "file_type": file_type,
-        "file_pattern": errors.guard(lambda: string(cfg.get("file_pattern"), f"{section}.file_pattern", "**/*"), "**/*"),
-        "group_pattern": group_pattern,
-        "hive_partitioning": errors.guard(lambda: bool_like(cfg.get("hive_partitioning"), f"{section}.hive_partitioning"), False),
-        "column_types": dict(column_types),
+        "configured": True,
+        **_file_keys(cfg, source, errors),
+        "column_types": dict(source.column_types),
         "default_values": default_sql,
-        "data_columns_known": data_columns is not None,
+        "column_origin": "in the data" if data_types is not None
+                         else "among the standard Pega columns (no data loaded yet to check against)",
         "check_columns": check_columns,
         "available_columns": available,
     }
@@ -153,19 +193,128 @@ def _compile_source(raw: dict[str, Any], section: str, group_key: str, file_type
     filter_expr = errors.guard(lambda: translate_filter(extensions.get("filter") or "", filter_key))
     derived = errors.guard(lambda: translate_columns(extensions.get("columns") or "", f"{section}.extensions.columns"), [])
     # The filter may read derived columns on holdings (applied after them) but not on IH.
-    if section == "holdings":
-        available_for_filter = available | {d.name for d in derived}
-    else:
-        available_for_filter = available
+    filter_after_derived = section == "holdings"
     if filter_expr is not None:
-        _check_columns(filter_expr.columns, available_for_filter, filter_key, result, errors)
+        readable = (available | {d.name for d in derived}) if filter_after_derived else available
+        _check_columns(filter_expr.columns, readable, filter_key, result, errors)
     # Side by side, as Polars' with_columns: each derived column reads the input columns only.
     for d in derived:
         _check_columns(d.columns, available, f"{section}.extensions.columns", result, errors)
     available |= {d.name for d in derived}
+
+    staged = typed_relation(_staged_types(source, data_types, default_types))
+    derived_sql = _typed_derived(derived, staged, f"{section}.extensions.columns", checker, errors)
+    with_columns = with_derived(staged, derived_sql)
+    if filter_expr is not None:
+        problem = checker.filter_problem(with_columns if filter_after_derived else staged, filter_expr.sql,
+                                         filter_expr.columns)
+        if problem:
+            errors.add(filter_key, problem)
+    result["typed_relation"] = with_columns
     result["filter_sql"] = filter_expr.sql if filter_expr else None
     result["derived_columns"] = [{"name": d.name, "sql": d.sql} for d in derived]
     return result
+
+
+def _unconfigured_side(source: _Source, check_columns: bool) -> dict[str, Any]:
+    """A source without its section: no files and no expressions, but the keys of a configured
+    side, so staging still turns the empty landing table into typed, empty models; metric keys
+    such as `metrics.global_filters` are checked against the standard Pega columns."""
+    types = {**source.column_types, **source.derived_types}
+    return {
+        "configured": False,
+        "file_type": None,
+        "file_pattern": "**/*",
+        "group_pattern": "(.*)",
+        "hive_partitioning": False,
+        "column_types": dict(source.column_types),
+        "default_values": {},
+        "column_origin": f"among the standard Pega columns (the config has no [{source.section}] section)",
+        "check_columns": check_columns,
+        "available_columns": set(types),
+        "typed_relation": typed_relation(types),
+        "filter_sql": None,
+        "derived_columns": [],
+    }
+
+
+def _file_keys(cfg: dict[str, Any], source: _Source, errors: _Errors) -> dict[str, Any]:
+    """How the source's files are found, grouped and read."""
+    section, group_key = source.section, source.group_key
+    file_type = errors.guard(lambda: string(cfg.get("file_type"), f"{section}.file_type"))
+    file_pattern = errors.guard(lambda: string(cfg.get("file_pattern"), f"{section}.file_pattern", "**/*"), "**/*")
+    hive = errors.guard(lambda: bool_like(cfg.get("hive_partitioning"), f"{section}.hive_partitioning"), False)
+    if file_type is None:
+        errors.add(f"{section}.file_type", f"required; one of {sorted(source.file_types)}")
+    elif file_type not in source.file_types:
+        errors.add(f"{section}.file_type",
+                   f"unknown file type {file_type!r}; expected one of {sorted(source.file_types)}")
+    group_pattern = errors.guard(lambda: string(cfg.get(group_key), f"{section}.{group_key}", "(.*)"), "(.*)")
+    try:
+        re.compile(group_pattern)
+    except re.error as exc:
+        errors.add(f"{section}.{group_key}", f"invalid regular expression {group_pattern!r}: {exc}")
+    return {"file_type": file_type, "file_pattern": file_pattern, "group_pattern": group_pattern,
+            "hive_partitioning": hive}
+
+
+def _default_values(extensions: dict[str, Any], source: _Source, checker: TypeChecker,
+                    errors: _Errors) -> tuple[dict[str, str], dict[str, str]]:
+    """Each default's SQL literal and DuckDB type. A literal that doesn't cast to its column's
+    staged type is an error now, not a Conversion Error when dbt fills the first NULL."""
+    section = source.section
+    defaults = errors.guard(lambda: table(extensions.get("default_values"), f"{section}.extensions.default_values"), {})
+    literals: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for column, value in defaults.items():
+        key = f"{section}.extensions.default_values.{column}"
+        data_type = source.column_types.get(column)
+        sql = errors.guard(lambda: _default_literal(value, data_type, section == "ih", key))
+        if sql is None:
+            continue
+        # Staging casts TIMESTAMPTZ defaults where it uses them; other typed literals carry their cast.
+        literal_type = checker.literal_type(f"cast({sql} as TIMESTAMPTZ)" if data_type == "TIMESTAMPTZ" else sql)
+        if literal_type is None:
+            errors.add(key, f"expected {describe_type(data_type)}, got {value!r}")
+            continue
+        literals[column] = sql
+        types[column] = literal_type
+    return literals, types
+
+
+def _data_types(data_columns: DataColumns | None) -> dict[str, str | None] | None:
+    """Data column -> its type, None where only the name is known; None without data."""
+    if data_columns is None:
+        return None
+    if isinstance(data_columns, Mapping):
+        return dict(data_columns)
+    return dict.fromkeys(data_columns)
+
+
+def _staged_types(source: _Source, data_types: dict[str, str | None] | None,
+                  default_types: dict[str, str]) -> dict[str, str | None]:
+    """Each staged column's type, as staging makes it: derived fields and known columns have
+    staging's types, other data columns their own (None when unknown), defaulted absent columns
+    their literal's type."""
+    types: dict[str, str | None] = dict.fromkeys(data_types or ())
+    types.update(default_types)
+    types.update({c: t for c, t in (data_types or {}).items() if t})
+    types.update(source.column_types)
+    types.update(source.derived_types)
+    return types
+
+
+def _typed_derived(derived: list[DerivedColumn], staged: Relation, key: str, checker: TypeChecker,
+                   errors: _Errors) -> list[tuple[str, str]]:
+    """(name, SQL) of the derived columns, each type-checked on the staged columns; one that fails
+    is an untyped NULL, so expressions reading it aren't reported again."""
+    typed = []
+    for d in derived:
+        problem = checker.expression_problem(staged, d.sql, d.columns)
+        if problem:
+            errors.add(key, f"column {d.name!r}: {problem}")
+        typed.append((d.name, "null" if problem else d.sql))
+    return typed
 
 
 def _default_literal(value: Any, data_type: str | None, floats_from_strings: bool, key: str) -> str:
@@ -198,13 +347,12 @@ def _require(column: str, available: set[str], key: str, side: dict[str, Any], e
     """Record an unknown column, unless columns aren't checked yet (the build's first pass)."""
     if column in available or not side["check_columns"]:
         return
-    where = "in the data" if side["data_columns_known"] else "among the standard Pega columns (no data loaded yet to check against)"
-    errors.add(key, f"unknown column {column!r}: not {where}, the default values or the derived columns; "
-                    f"available: {', '.join(sorted(available))}")
+    errors.add(key, f"unknown column {column!r}: not {side['column_origin']}, the default values or the derived "
+                    f"columns; available: {', '.join(sorted(available))}")
 
 
 def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[str, Any],
-                    holdings: dict[str, Any], errors: _Errors) -> dict[str, Any] | None:
+                    holdings: dict[str, Any], checker: TypeChecker, errors: _Errors) -> dict[str, Any] | None:
     key = f"metrics.{name}"
     family = family_of(name)
     if family is None:
@@ -223,6 +371,9 @@ def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[s
     filter_expr = errors.guard(lambda: translate_filter(cfg.get("filter") or "", f"{key}.filter"))
     if filter_expr is not None:
         _check_columns(filter_expr.columns, available, f"{key}.filter", side, errors)
+        problem = checker.filter_problem(side["typed_relation"], filter_expr.sql, filter_expr.columns)
+        if problem:
+            errors.add(f"{key}.filter", problem)
     metric: dict[str, Any] = {
         "name": name,
         "family": family.name,
@@ -230,6 +381,7 @@ def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[s
         "filter_sql": filter_expr.sql if filter_expr else None,
         "scores": errors.guard(lambda: string_list(cfg.get("scores"), f"{key}.scores"), []),
     }
+    _warn_unknown_scores(cfg.get("scores"), family.scores, f"{key}.scores", errors)
     if family.source == "ih":
         metric["global_filters"] = list(global_filters)
     if family.labelled:
@@ -247,6 +399,15 @@ def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[s
         for c in dict.fromkeys(group_by + metric.get("global_filters", []) + _family_key_columns(metric))
     ]
     return metric
+
+
+def _warn_unknown_scores(scores: Any, known: frozenset[str], key: str, errors: _Errors) -> None:
+    """A score name the family doesn't compute is ignored, as in the reference: warn, it's a typo."""
+    for i, score in enumerate(scores if isinstance(scores, list) else []):
+        if isinstance(score, str) and score not in known:
+            meant = closest(score, known)
+            hint = f"did you mean {meant}?" if meant else f"known: {', '.join(sorted(known))}"
+            errors.warn(f"{key}[{i}]", f"unknown score {score!r} ({hint})")
 
 
 def _family_key_columns(metric: dict[str, Any]) -> list[str]:
