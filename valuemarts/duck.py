@@ -37,3 +37,47 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     load_extensions(con)
     python_udfs.register(con)
     return con
+
+
+def connect_for_user_sql(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse for SQL a user typed: it reads the warehouse and nothing else, and writes nothing.
+
+    A private in-memory instance ATTACHes the warehouse READ_ONLY rather than `duckdb.connect(path)`:
+    the Python client shares one database instance per file within a process, so the global
+    settings below would otherwise also lock every other connection on the warehouse (`connect()`
+    itself then fails: `duckdb_extensions()` scans the extension directory). Extensions, UDFs, the
+    ATTACH and the spill directory are set up while files are still reachable; then
+    `enable_external_access = false` limits file access to the warehouse (and its wal and spill
+    files), which refuses COPY, ATTACH, INSTALL/LOAD, EXPORT/IMPORT, secrets and every file reader,
+    and `lock_configuration` stops the query from SETting any of it back.
+    """
+    con = connect()
+    try:
+        _use_read_only(con, Path(path).absolute())
+        con.execute("SET python_enable_replacements = false")  # no scans of Python variables by name
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _use_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """ATTACH `path` read-only as the default database, under the name `duckdb.connect` would give it.
+
+    Keeping DuckDB's own name matters because dbt's views may refer to their catalog by name.
+    Large sorts and joins spill next to the warehouse, as they do on a plain connection.
+    """
+    con.execute(f"SET temp_directory = {_sql_string(f'{path}.tmp')}")
+    con.execute(f"ATTACH {_sql_string(str(path))} (READ_ONLY)")
+    (name,) = con.execute("select database_name from duckdb_databases() where path = ?", [str(path)]).fetchone()
+    con.execute(f"USE {_sql_identifier(name)}")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_identifier(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
