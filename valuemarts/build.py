@@ -110,6 +110,8 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
         load_id = next_load_id(con)
         for name, paths in (("ih", ih_paths), ("holdings", holdings_paths)):
             side = first_pass.dbt_vars[name]
+            if paths and not side["configured"]:
+                raise ValueMartsError(f"--{name} given but the config has no [{name}] section to read it with")
             files = discover(paths, side["file_pattern"], side["group_pattern"], f"{name}.file_pattern") if paths else []
             log(f"{name}: {len(files)} file(s) found")
             loads = load_files(con, files, _rules(name, side), load_id)
@@ -117,6 +119,8 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
         summary.rows_read = sum(f.rows_read for f in summary.files)
         ih_columns, holdings_columns = loaded_column_sets(con)
         compiled = compile_file(config, ih_columns=ih_columns, holdings_columns=holdings_columns)
+        for warning in compiled.warnings:
+            log(f"warning: {warning}")
         con.execute("checkpoint")
     finally:
         con.close()
