@@ -11,5 +11,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Quote a column name for the target engine. -#}
-{% macro vm_ident(name) -%}{{ adapter.quote(name) }}{%- endmacro %}
+{#- Quote a column name for the target engine. Names come from export files and the config, so they
+    are data: the quote character inside is doubled, which adapter.quote in dbt-duckdb does not do
+    (a `"` in a name would end the identifier and the rest would run as SQL). -#}
+{% macro vm_ident(name) -%}{{ return(adapter.dispatch('vm_ident', 'valuemarts')(name)) }}{%- endmacro %}
+
+{% macro default__vm_ident(name) -%}"{{ name | replace('"', '""') }}"{%- endmacro %}
+
+{% macro spark__vm_ident(name) -%}`{{ name | replace('`', '``') }}`{%- endmacro %}

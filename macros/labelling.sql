@@ -7,7 +7,7 @@
     {%- set positives = metric.positive_model_response -%}
     {%- set outcomes = positives + metric.negative_model_response -%}
     select
-        '{{ metric.name }}' as metric_name,
+        '{{ metric.name | replace("'", "''") }}' as metric_name,
         _interaction_key,
         max(y) as y,
         {{ first_ordered('_row_key', 'y desc, "OutcomeTime" asc nulls last, "Outcome" asc') }} as _row_key

@@ -40,28 +40,28 @@
     {%- for raw in raw_names -%}
         {%- set name = pega_column_name(raw, raw_names) -%}
         {%- if name not in emitted -%}
-            {%- set expr = adapter.quote(raw) -%}
+            {%- set expr = vm_ident(raw) -%}
             {%- if name in types -%}{%- set expr = stage_cast(expr, types[name]) -%}{%- endif -%}
             {%- if name in defaults -%}{%- set expr = 'coalesce(' ~ expr ~ ', ' ~ defaults[name] ~ ')' -%}{%- endif -%}
-            {%- do items.append(expr ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do items.append(expr ~ ' as ' ~ vm_ident(name)) -%}
             {%- do emitted.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- for name, data_type in types.items() -%}
         {%- if name not in emitted -%}
             {%- set expr = defaults[name] if name in defaults else 'null' -%}
-            {%- do items.append('cast(' ~ expr ~ ' as ' ~ (data_type if data_type | lower != 'timestamptz' else 'timestamptz') ~ ') as ' ~ adapter.quote(name)) -%}
+            {%- do items.append('cast(' ~ expr ~ ' as ' ~ (data_type if data_type | lower != 'timestamptz' else 'timestamptz') ~ ') as ' ~ vm_ident(name)) -%}
             {%- do emitted.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- for name, value in defaults.items() -%}
         {%- if name not in emitted -%}
-            {%- do items.append(value ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do items.append(value ~ ' as ' ~ vm_ident(name)) -%}
             {%- do emitted.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- for name in lineage -%}
-        {%- do items.append(adapter.quote(name)) -%}
+        {%- do items.append(vm_ident(name)) -%}
     {%- endfor -%}
     {{ return(items | join(',\n    ')) }}
 {%- endmacro %}
@@ -74,9 +74,9 @@
     {%- set added = [] -%}
     {%- for column in derived_columns -%}
         {%- if column.name in names -%}
-            {%- do replaced.append('(' ~ column.sql ~ ') as ' ~ adapter.quote(column.name)) -%}
+            {%- do replaced.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) -%}
         {%- else -%}
-            {%- do added.append('(' ~ column.sql ~ ') as ' ~ adapter.quote(column.name)) -%}
+            {%- do added.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) -%}
         {%- endif -%}
     {%- endfor %}
 with_derived_columns as (

@@ -1,6 +1,6 @@
 {#- CLV: purchases in the observation window, purchase periods, the customer summary, RFM scores
     and the `report clv` query. dbt renders these for the models; valuemarts.reports.templates
-    renders the same text for `report clv` and the tests, so only adapter.quote and return are used.
+    renders the same text for `report clv` and the tests, so only vm_ident and return are used.
 
     Key columns: every relation here is keyed by `key_columns` (a list of column names, e.g.
     metric_name, the group columns and customer_id); a NULL group value is a group of its own. -#}
@@ -24,7 +24,7 @@ settings as (
     {%- for metric in metrics %}
 
     select
-        '{{ metric.name }}' as metric_name,
+        '{{ metric.name | replace("'", "''") }}' as metric_name,
         {% if metric.observation_end %}date '{{ metric.observation_end }}'{% else %}cast(null as date){% endif %} as configured_end,
         {{ (metric.lifespan * 12) | round | int }} as lifespan_months,
         {{ 7.0 if metric.time_unit == 'weeks' else 1.0 }} as days_per_unit
@@ -188,7 +188,7 @@ from (
 with
 {%- for name, column, sign in dims %}
 {{ name }}_labels as (
-    {{ clv_quartile_labels(summary, partition_columns, sign ~ adapter.quote(column)) | indent(4) }}
+    {{ clv_quartile_labels(summary, partition_columns, sign ~ vm_ident(column)) | indent(4) }}
 ),
 {%- endfor %}
 
@@ -202,9 +202,9 @@ scored as (
     from {{ summary }} as summary
     {%- for name, column, sign in dims %}
     inner join {{ name }}_labels
-        on {{ name }}_labels.v = {{ sign }}summary.{{ adapter.quote(column) }}
+        on {{ name }}_labels.v = {{ sign }}summary.{{ vm_ident(column) }}
         {%- for column in partition_columns %}
-        and {{ name }}_labels.{{ adapter.quote(column) }} is not distinct from summary.{{ adapter.quote(column) }}
+        and {{ name }}_labels.{{ vm_ident(column) }} is not distinct from summary.{{ vm_ident(column) }}
         {%- endfor %}
     {%- endfor %}
 
@@ -230,7 +230,7 @@ left join {{ segments }} as segments
     the highest predicted value (the prediction engine ranks the whole customer base). -#}
 {% macro clv_report(metric, by, where_sql, periods, customers, segments) -%}
     {%- set keys = by + ['customer_id'] -%}
-    {%- set filter = "metric_name = '" ~ metric.name ~ "'" ~ (" and (" ~ where_sql ~ ")" if where_sql else "") -%}
+    {%- set filter = "metric_name = '" ~ metric.name | replace("'", "''") ~ "'" ~ (" and (" ~ where_sql ~ ")" if where_sql else "") -%}
 with periods as (
 
     select * from {{ periods }} where {{ filter }}
@@ -261,9 +261,9 @@ rfm as (
 
 select
     {%- for column in by %}
-    rfm.{{ adapter.quote(column) }},
+    rfm.{{ vm_ident(column) }},
     {%- endfor %}
-    rfm.customer_id as {{ adapter.quote(metric.customer_id_col) }},
+    rfm.customer_id as {{ vm_ident(metric.customer_id_col) }},
     rfm.frequency,
     rfm.recency,
     rfm."T",
@@ -278,7 +278,7 @@ from rfm
 left join customer_values
     on customer_values.customer_id = rfm.customer_id
     {%- for column in by %}
-    and customer_values.{{ adapter.quote(column) }} is not distinct from rfm.{{ adapter.quote(column) }}
+    and customer_values.{{ vm_ident(column) }} is not distinct from rfm.{{ vm_ident(column) }}
     {%- endfor %}
-order by {% for column in by %}rfm.{{ adapter.quote(column) }}, {% endfor %}rfm.customer_id
+order by {% for column in by %}rfm.{{ vm_ident(column) }}, {% endfor %}rfm.customer_id
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#- Helpers shared by the metric families. Macros in macros/metrics/ are also rendered by
-    valuemarts.reports.templates outside dbt: use only adapter.quote, adapter.dispatch, return. -#}
+    valuemarts.reports.templates outside dbt: use only vm_ident, adapter.dispatch, return. -#}
 
 {#- The union of the typed grouping columns over the given metrics, first-seen order. A family's
     state table carries them all; a column outside a metric's grouping is NULL on its rows. -#}
@@ -29,9 +29,9 @@
     {%- set own = metric.group_columns | map(attribute='name') | list -%}
     {%- for column in union_columns -%}
         {%- if column.name in own -%}
-            cast({{ adapter.quote(column.name) }} as {{ column.type }}) as {{ adapter.quote(column.name) }}
+            cast({{ vm_ident(column.name) }} as {{ column.type }}) as {{ vm_ident(column.name) }}
         {%- else -%}
-            cast(null as {{ column.type }}) as {{ adapter.quote(column.name) }}
+            cast(null as {{ column.type }}) as {{ vm_ident(column.name) }}
         {%- endif -%}
         {{- ",\n        " if not loop.last -}}
     {%- endfor -%}
@@ -39,7 +39,7 @@
 
 {#- Comma list of quoted column names (empty string for none). -#}
 {% macro quoted_list(names) -%}
-    {%- for name in names -%}{{ adapter.quote(name) }}{{ ", " if not loop.last }}{%- endfor -%}
+    {%- for name in names -%}{{ vm_ident(name) }}{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}
 
 {#- The metrics of one family, from the compiled config. -#}
@@ -64,7 +64,7 @@ from (
 where false
     {%- else %}
         {%- for metric in metrics %}
-select '{{ metric.name }}' as metric_name, scored.*
+select '{{ metric.name | replace("'", "''") }}' as metric_name, scored.*
 from (
 {{ scores_macro(state_relation, metric, metric.group_by, none, columns) }}
 ) as scored

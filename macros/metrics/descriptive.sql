@@ -1,7 +1,7 @@
 {#- Descriptive statistics (descriptive metrics) from mergeable per-cell state: counts, sums,
     means and variances merged with Chan's formula, exact min/max, percentiles and Bowley skew from
     merged t-digests. The mart and `valuemarts report` render the same scoring macro; everything
-    here uses only adapter.quote, adapter.dispatch and return (macros/metrics/common.sql explains
+    here uses only vm_ident, adapter.dispatch and return (macros/metrics/common.sql explains
     why). Macros that return a value are default__ implementations called through
     adapter.dispatch, the one way such a call works both in dbt and in the plain rendering. -#}
 
@@ -54,7 +54,7 @@
     column in `columns` and output score (NULL for scores a text column has no value for).
     `state` is int_descriptive__state; `where_sql` filters its grouping columns first. -#}
 {% macro descriptive_scores(metric, by, where_sql, columns, state) -%}
-{%- set keys -%}{%- for column in by -%}{{ adapter.quote(column) }}, {% endfor -%}{%- endset -%}
+{%- set keys -%}{%- for column in by -%}{{ vm_ident(column) }}, {% endfor -%}{%- endset -%}
 with state_rows as (
 
     select *
@@ -121,8 +121,8 @@ select
     {%- for column in columns %}
     {%- set outer_loop = loop %}
     {%- for score in adapter.dispatch('descriptive_output_scores')(metric) %}
-    any_value({{ adapter.quote(score) }}) filter (where column_name = {{ descriptive_literal(column) }})
-        as {{ adapter.quote(column ~ '_' ~ score) }}{{ "," if not (outer_loop.last and loop.last) }}
+    any_value({{ vm_ident(score) }}) filter (where column_name = {{ descriptive_literal(column) }})
+        as {{ vm_ident(column ~ '_' ~ score) }}{{ "," if not (outer_loop.last and loop.last) }}
     {%- endfor %}
     {%- endfor %}
 from column_scores

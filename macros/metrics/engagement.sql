@@ -17,13 +17,13 @@
 
 {% macro group_output(group_by, output_columns) -%}
     {%- if output_columns is none -%}
-        {%- for name in group_by %}{{ adapter.quote(name) }}, {% endfor -%}
+        {%- for name in group_by %}{{ vm_ident(name) }}, {% endfor -%}
     {%- else -%}
         {%- for column in output_columns -%}
             {%- if column.name in group_by -%}
-                cast({{ adapter.quote(column.name) }} as {{ column.type }}) as {{ adapter.quote(column.name) }},
+                cast({{ vm_ident(column.name) }} as {{ column.type }}) as {{ vm_ident(column.name) }},
             {%- else -%}
-                cast(null as {{ column.type }}) as {{ adapter.quote(column.name) }},
+                cast(null as {{ column.type }}) as {{ vm_ident(column.name) }},
             {%- endif %}
         {% endfor -%}
     {%- endif -%}
@@ -55,7 +55,7 @@ with state as (
 
 sums as (
     select
-        {% for name in group_by %}{{ adapter.quote(name) }}, {% endfor %}
+        {% for name in group_by %}{{ vm_ident(name) }}, {% endfor %}
         {{ arm_sums(extra_sums) }}
     from state
     {%- if group_by %}

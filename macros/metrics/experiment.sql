@@ -5,8 +5,8 @@
     with 95% CIs, and Holm / Benjamini-Hochberg adjusted p-values over all arm comparisons of the
     same slice. Undefined statistics are NULL with a reason, never 0. -#}
 {% macro experiment_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
-    {%- set name_col = adapter.quote(metric.experiment_name) -%}
-    {%- set arm_col = adapter.quote(metric.experiment_group) -%}
+    {%- set name_col = vm_ident(metric.experiment_name) -%}
+    {%- set arm_col = vm_ident(metric.experiment_group) -%}
     {%- set slice = [] -%}
     {%- for column in group_by -%}
         {%- if column not in [metric.experiment_name, metric.experiment_group] -%}{%- do slice.append(column) -%}{%- endif -%}

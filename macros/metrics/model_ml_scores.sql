@@ -1,7 +1,7 @@
 {#- Model quality (model_ml_scores metrics): ROC AUC and average precision that are exact at every
     grain, the reference system's t-digest versions beside them for comparison, and personalization
     and novelty that merge exactly. The mart and `valuemarts report` render the same scoring macro;
-    everything here uses only adapter.quote and return (macros/metrics/common.sql explains why). -#}
+    everything here uses only vm_ident and return (macros/metrics/common.sql explains why). -#}
 
 {#- The score columns a model is judged on (`--property`). -#}
 {% macro model_ml_scores_properties() -%}
@@ -45,13 +45,13 @@
 {#- `"a", "b", ` for a non-empty list of columns, nothing for none: a prefix for select lists. -#}
 {% macro model_ml_scores_key_prefix(columns, relation=none) -%}
     {%- for column in columns -%}
-        {{ relation ~ "." if relation }}{{ adapter.quote(column) }}, {% endfor -%}
+        {{ relation ~ "." if relation }}{{ vm_ident(column) }}, {% endfor -%}
 {%- endmacro %}
 
 {#- Null-safe equality of `columns` between two relations (a NULL group value is a group). -#}
 {% macro model_ml_scores_same_keys(left, right, columns) -%}
     {%- for column in columns -%}
-        {{ left }}.{{ adapter.quote(column) }} is not distinct from {{ right }}.{{ adapter.quote(column) }} and {% endfor -%}
+        {{ left }}.{{ vm_ident(column) }} is not distinct from {{ right }}.{{ vm_ident(column) }} and {% endfor -%}
     true
 {%- endmacro %}
 

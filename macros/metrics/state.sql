@@ -7,7 +7,7 @@
     {%- if metrics | length == 0 %}
         {#- No metric of this family: an empty table with the family's key columns. -#}
         {%- set keys = family_key_columns(family) %}
-select cast(null as varchar) as metric_name{% for k in keys %}, cast(null as varchar) as {{ adapter.quote(k) }}{% endfor %}{% for m in measures %}, {{ m }}{% endfor %}
+select cast(null as varchar) as metric_name{% for k in keys %}, cast(null as varchar) as {{ vm_ident(k) }}{% endfor %}{% for m in measures %}, {{ m }}{% endfor %}
 from {{ source_relation }}
 where false
 group by {% for i in range(1, keys | length + 2) %}{{ i }}{{ ", " if not loop.last }}{% endfor %}
@@ -18,7 +18,7 @@ select
     {{ group_columns_select(metric, columns) }},
     {{ measures | join(',\n    ') }}
 from {{ source_relation }}
-where metric_name = '{{ metric.name }}'
+where metric_name = '{{ metric.name | replace("'", "''") }}'
 group by {% for i in range(1, columns | length + 2) %}{{ i }}{{ ", " if not loop.last }}{% endfor %}
 {{ "union all" if not loop.last }}
         {%- endfor %}

@@ -2,7 +2,10 @@
 SQL the marts are built with.
 
 Only macros under `macros/metrics/` are rendered here; they use nothing of dbt's context but
-`adapter.quote`, `adapter.dispatch` and `return`, which this module provides.
+`vm_ident`, `adapter.dispatch` and `return`, which this module provides (`vm_ident` as
+valuemarts.sql_names.quote_ident, the DuckDB rule of macros/config.sql's default__vm_ident).
+The macros are compiled from the project's files only; names and other config values reach them
+as arguments, which Jinja prints as text and never renders as a template.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 import jinja2
 
 from valuemarts.paths import PROJECT_DIR
+from valuemarts.sql_names import quote_ident
 
 METRIC_MACROS = PROJECT_DIR / "macros" / "metrics"
 
@@ -27,14 +31,10 @@ def _return(value: Any) -> None:
 
 
 class _Adapter:
-    """The two adapter methods scoring macros may use; DuckDB quoting and default__ dispatch."""
+    """The adapter method scoring macros may use: dispatch to the default__ implementation."""
 
     def __init__(self, module: Any):
         self._module = module
-
-    @staticmethod
-    def quote(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
 
     def dispatch(self, name: str, package: str | None = None) -> Any:
         return _call(getattr(self._module, f"default__{name}"))
@@ -56,7 +56,7 @@ def _module() -> Any:
     template = env.from_string(source)
     holder: dict[str, Any] = {}
     proxy = _LateAdapter(holder)
-    module = template.make_module({"adapter": proxy, "return": _return})
+    module = template.make_module({"adapter": proxy, "return": _return, "vm_ident": quote_ident})
     holder["module"] = module
     return module
 

@@ -5,7 +5,7 @@
 {%- if metrics %}
     {%- for metric in metrics %}
 select
-    '{{ metric.name }}' as metric_name,
+    '{{ metric.name | replace("'", "''") }}' as metric_name,
     '{{ tojson(metric) | replace("'", "''") }}' as config_json
 {{ "union all" if not loop.last }}
     {%- endfor %}

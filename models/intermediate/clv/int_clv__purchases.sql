@@ -5,7 +5,7 @@
 {%- set columns = union_group_columns(metrics) -%}
 {%- set keys = ['metric_name'] + (columns | map(attribute='name') | list) + ['customer_id'] -%}
 {%- set quoted_keys = [] -%}
-{%- for key in keys %}{% do quoted_keys.append(adapter.quote(key)) %}{% endfor -%}
+{%- for key in keys %}{% do quoted_keys.append(vm_ident(key)) %}{% endfor -%}
 
 with holdings as (
 
@@ -18,23 +18,23 @@ purchases as (
     {%- for metric in metrics %}
 
     select
-        '{{ metric.name }}' as metric_name,
+        '{{ metric.name | replace("'", "''") }}' as metric_name,
         {%- if columns %}
         {{ group_columns_select(metric, columns) }},
         {%- endif %}
-        cast({{ adapter.quote(metric.customer_id_col) }} as varchar) as customer_id,
-        cast({{ adapter.quote(metric.order_id_col) }} as varchar) as holding_id,
-        cast({{ utc_timestamp(parse_pega_timestamp(adapter.quote(metric.purchase_date_col))) }} as date) as purchase_date,
-        cast({{ adapter.quote(metric.monetary_value_col) }} as double) as spend,
+        cast({{ vm_ident(metric.customer_id_col) }} as varchar) as customer_id,
+        cast({{ vm_ident(metric.order_id_col) }} as varchar) as holding_id,
+        cast({{ utc_timestamp(parse_pega_timestamp(vm_ident(metric.purchase_date_col))) }} as date) as purchase_date,
+        cast({{ vm_ident(metric.monetary_value_col) }} as double) as spend,
         {%- if metric.model == 'contractual' %}
-        cast({{ adapter.quote(metric.recurring_cost) }} as double) as recurring_cost,
-        cast({{ adapter.quote(metric.recurring_period) }} as double) as recurring_period
+        cast({{ vm_ident(metric.recurring_cost) }} as double) as recurring_cost,
+        cast({{ vm_ident(metric.recurring_period) }} as double) as recurring_period
         {%- else %}
         cast(null as double) as recurring_cost,
         cast(null as double) as recurring_period
         {%- endif %}
     from holdings
-    where {{ adapter.quote(metric.customer_id_col) }} is not null
+    where {{ vm_ident(metric.customer_id_col) }} is not null
         {%- if metric.filter_sql %}
         and ({{ metric.filter_sql }})
         {%- endif %}

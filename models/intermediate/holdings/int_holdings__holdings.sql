@@ -26,7 +26,7 @@ select *
 from filtered
 {%- if dedup_key %}
 qualify row_number() over (
-    partition by {% for c in dedup_key %}{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %}
+    partition by {% for c in dedup_key %}{{ vm_ident(c) }}{{ ", " if not loop.last }}{% endfor %}
     order by _file_seq desc, _row_in_file asc
 ) = 1
 {%- endif %}

@@ -12,7 +12,7 @@ conversion_labelled as (
     from labelled
     where metric_name in (
         {%- for metric in metrics_of_family(vm_config().metrics, 'conversion') -%}
-        '{{ metric.name }}'{{ ", " if not loop.last }}
+        '{{ metric.name | replace("'", "''") }}'{{ ", " if not loop.last }}
         {%- endfor -%}
         {%- if metrics_of_family(vm_config().metrics, 'conversion') | length == 0 %}null{% endif -%}
     )

@@ -38,7 +38,7 @@ metric_{{ metric_loop.index }}_cells as (
         {{ group_columns_select(metric, group_columns) }},
         {%- endif %}
         {%- for column in adapter.dispatch('descriptive_described_columns')(metric) %}
-        {%- set value = adapter.quote(column) %}
+        {%- set value = vm_ident(column) %}
         {%- set suffix = metric_loop.index ~ '_' ~ loop.index %}
         count({{ value }}) as value_count_{{ suffix }}
         {%- if column in numeric_columns %},
@@ -67,7 +67,7 @@ metric_{{ metric_loop.index }}_cells as (
 
 select
     metric_name,
-    {% for name in group_names %}{{ adapter.quote(name) }}, {% endfor %}{{ sql_string_list([column]) }} as column_name,
+    {% for name in group_names %}{{ vm_ident(name) }}, {% endfor %}{{ sql_string_list([column]) }} as column_name,
     value_count_{{ suffix }} as value_count,
     {%- if column in numeric_columns %}
     value_sum_{{ suffix }} as value_sum,

@@ -30,7 +30,7 @@ property_scores as (
         metric_name,
         {{ model_ml_scores_key_prefix(group_columns | map(attribute='name')) }}'{{ property }}' as property,
         y,
-        cast({{ adapter.quote(property) }} as double) as score
+        cast({{ vm_ident(property) }} as double) as score
     from labelled_rows
     {{ "union all" if not loop.last }}
     {%- endfor %}

@@ -21,11 +21,11 @@ select
     metric_name,
     customer_key,
     {%- for name in group_names %}
-    {{ adapter.quote(name) }},
+    {{ vm_ident(name) }},
     {%- endfor %}
     customer_id,
     {%- for name in calendar %}
-    {{ adapter.quote(name) }},
+    {{ vm_ident(name) }},
     {%- endfor %}
     count(distinct holding_id) as unique_holdings,
     count(distinct purchase_date) as purchase_periods,

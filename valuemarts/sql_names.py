@@ -1,0 +1,14 @@
+"""Identifiers in SQL that Python renders.
+
+Column names come from export files and the config, so they are data: a name is always quoted
+with the quote character inside doubled, never pasted in bare or between plain quotes, or a `"`
+in it would end the identifier and run the rest as SQL. The dbt macro `vm_ident`
+(macros/config.sql) is the same rule for the SQL dbt renders.
+"""
+
+from __future__ import annotations
+
+
+def quote_ident(name: str) -> str:
+    """`name` as a DuckDB identifier: `Chan"nel` -> `"Chan""nel"`."""
+    return '"' + name.replace('"', '""') + '"'
