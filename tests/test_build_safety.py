@@ -5,7 +5,6 @@ errors a user meets on bad paths name the cause."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import signal

@@ -111,7 +111,8 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
         for name, paths in (("ih", ih_paths), ("holdings", holdings_paths)):
             side = first_pass.dbt_vars[name]
             if paths and not side["configured"]:
-                raise ValueMartsError(f"--{name} given but the config has no [{name}] section to read it with")
+                raise ValueMartsError(f"{name} files given (--{name}, or remembered from the last build) but the config "
+                                      f"has no [{name}] section to read them with")
             files = discover(paths, side["file_pattern"], side["group_pattern"], f"{name}.file_pattern") if paths else []
             log(f"{name}: {len(files)} file(s) found")
             loads = load_files(con, files, _rules(name, side), load_id)
@@ -136,6 +137,9 @@ def _rules(name: str, side: dict) -> SourceRules:
         default_columns=frozenset(side["default_values"]),
         required_columns=tuple(side.get("required_columns", ())),
         drop_columns=frozenset(schema.DROP_IH_COLUMNS) if name == "ih" else frozenset(),
+        default_values=side["default_values"],
+        derived_columns=tuple(side["derived_columns"]),
+        filter_sql=side["filter_sql"],
     )
 
 

@@ -37,7 +37,8 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None) -> D
     command = [str(dbt), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                "--target-path", str(dbt_target_dir(warehouse)), "--log-path", str(dbt_target_dir(warehouse) / "logs")]
     if dbt_vars is not None:
-        command += ["--vars", json.dumps({"valuemarts": dbt_vars})]
+        # Unescaped unicode: dbt's YAML reader rejects the surrogate pairs JSON writes for emoji.
+        command += ["--vars", json.dumps({"valuemarts": dbt_vars}, ensure_ascii=False)]
     proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=functools.partial(_die_with_parent, os.getpid()))
     try:

@@ -8,6 +8,8 @@ import duckdb
 
 import python_udfs
 
+from valuemarts.sql_names import quote_ident, quote_string
+
 
 def excel_extension_path() -> Path | None:
     """The excel extension shipped by the pinned PyPI package (INSTALL from the internet fails here)."""
@@ -69,15 +71,8 @@ def _use_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     Keeping DuckDB's own name matters because dbt's views may refer to their catalog by name.
     Large sorts and joins spill next to the warehouse, as they do on a plain connection.
     """
-    con.execute(f"SET temp_directory = {_sql_string(f'{path}.tmp')}")
-    con.execute(f"ATTACH {_sql_string(str(path))} (READ_ONLY)")
+    con.execute(f"SET temp_directory = {quote_string(f'{path}.tmp')}")
+    con.execute(f"ATTACH {quote_string(str(path))} (READ_ONLY)")
     (name,) = con.execute("select database_name from duckdb_databases() where path = ?", [str(path)]).fetchone()
-    con.execute(f"USE {_sql_identifier(name)}")
+    con.execute(f"USE {quote_ident(name)}")
 
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _sql_identifier(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'

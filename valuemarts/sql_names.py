@@ -12,3 +12,8 @@ from __future__ import annotations
 def quote_ident(name: str) -> str:
     """`name` as a DuckDB identifier: `Chan"nel` -> `"Chan""nel"`."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_string(text: str) -> str:
+    """`text` as a DuckDB string literal: `O'Brien` -> `'O''Brien'` (paths and values are data too)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -9,6 +9,7 @@ from pathlib import Path
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.dbt_runner import dbt_target_dir
+from valuemarts.sql_names import quote_ident
 from valuemarts.tables import FORMATS, write_rows
 
 _SCHEMAS = ("marts", "intermediate", "staging")
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables where table_schema in "
             f"({', '.join('?' for _ in schemas)}) order by table_schema, table_name", list(schemas)).fetchall()
-        rows = [(f"{s}.{t}", grains.get(t, ""), con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0])
+        rows = [(f"{s}.{t}", grains.get(t, ""), con.execute(f"select count(*) from {quote_ident(s)}.{quote_ident(t)}").fetchone()[0])
                 for s, t in tables]
     finally:
         con.close()

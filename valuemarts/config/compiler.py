@@ -22,6 +22,7 @@ from valuemarts.config.known_keys import closest, unknown_key_warnings
 from valuemarts.config.toml_values import bool_like, read_toml, string, string_list, table
 from valuemarts.config.typecheck import Relation, TypeChecker, describe_type, typed_relation, with_derived
 from valuemarts.errors import ConfigError, ConfigErrors
+from valuemarts.sql_names import quote_string
 
 IH_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
 HOLDINGS_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
@@ -324,7 +325,7 @@ def _default_literal(value: Any, data_type: str | None, floats_from_strings: boo
     elif isinstance(value, (int, float)):
         literal = repr(float(value)) if isinstance(value, float) else str(value)
     elif isinstance(value, str):
-        literal = "'" + value.replace("'", "''") + "'"
+        literal = quote_string(value)
         if data_type is None and floats_from_strings:
             try:
                 literal = repr(float(value))

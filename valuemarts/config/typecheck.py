@@ -17,16 +17,13 @@ from types import TracebackType
 
 import duckdb
 
+from valuemarts.sql_names import quote_ident
+
 _SEALED = {"enable_external_access": False, "autoinstall_known_extensions": False,
            "autoload_known_extensions": False}
 _ERROR_KIND = re.compile(r"^[A-Za-z ]+ Error: ")
 # The types staging gives known columns (schema.*_COLUMN_TYPES), in a user's words.
 _TYPE_WORDS = {"DOUBLE": "a number", "BIGINT": "a whole number", "VARCHAR": "text", "TIMESTAMPTZ": "a timestamp"}
-
-
-def quote(name: str) -> str:
-    """A DuckDB identifier; names come from configs and data and may hold quotes."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def describe_type(data_type: str | None) -> str:
@@ -47,7 +44,7 @@ class Relation:
 def typed_relation(types: Mapping[str, str | None]) -> Relation:
     """One all-NULL row, a column per name; an unknown type (None) is an untyped NULL, which DuckDB
     casts to whatever an expression needs, so a column of unknown type never raises."""
-    items = [f"cast(null as {t}) as {quote(c)}" if t else f"null as {quote(c)}" for c, t in types.items()]
+    items = [f"cast(null as {t}) as {quote_ident(c)}" if t else f"null as {quote_ident(c)}" for c, t in types.items()]
     return Relation(f"select {', '.join(items) or 'null'}", frozenset(types))
 
 
@@ -56,8 +53,8 @@ def with_derived(relation: Relation, derived: list[tuple[str, str]]) -> Relation
     side, each reading the input, an existing name replaced in place."""
     if not derived:
         return relation
-    replaced = [f"({sql}) as {quote(name)}" for name, sql in derived if name in relation.columns]
-    added = [f"({sql}) as {quote(name)}" for name, sql in derived if name not in relation.columns]
+    replaced = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name in relation.columns]
+    added = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name not in relation.columns]
     star = "*" + (f" replace ({', '.join(replaced)})" if replaced else "")
     return Relation(f"select {', '.join([star] + added)} from ({relation.sql}) as input",
                     relation.columns | {name for name, _ in derived})
@@ -108,5 +105,5 @@ def _widened(relation: Relation, columns: frozenset[str]) -> Relation:
     missing = sorted(columns - relation.columns)
     if not missing:
         return relation
-    extra = ", ".join(f"null as {quote(c)}" for c in missing)
+    extra = ", ".join(f"null as {quote_ident(c)}" for c in missing)
     return Relation(f"select *, {extra} from ({relation.sql}) as known", relation.columns | set(missing))

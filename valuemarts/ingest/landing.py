@@ -20,6 +20,7 @@ from valuemarts.config import schema
 from valuemarts.errors import InputFileError
 from valuemarts.ingest.discover import DiscoveredFile
 from valuemarts.ingest.readers import ROW_NUMBER, first_line, read_into, row_note
+from valuemarts.sql_names import quote_ident
 
 LANDING_SCHEMA = "landing"
 LOAD_LOG = f"{LANDING_SCHEMA}._load_log"
@@ -196,7 +197,7 @@ def _json_as_text(con: duckdb.DuckDBPyConnection, typed_raw_names: list[str]) ->
     string's quotes: staging's casts would see '"Web"', and '"20241010T145658.123 GMT"' is no
     timestamp. Such typed columns land as their values' text, as a field of strings alone does."""
     types = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    replaced = [f"json_extract_string({_quote(r)}, '$') as {_quote(r)}"
+    replaced = [f"json_extract_string({quote_ident(r)}, '$') as {quote_ident(r)}"
                 for r in typed_raw_names if types[r] == "JSON"]
     if replaced:
         con.execute(f"create or replace temp table _incoming as "
@@ -204,7 +205,7 @@ def _json_as_text(con: duckdb.DuckDBPyConnection, typed_raw_names: list[str]) ->
 
 
 def _check_type(con: duckdb.DuckDBPyConnection, origin: _Origin, raw: str, expected: str) -> None:
-    column = _quote(raw)
+    column = quote_ident(raw)
     if expected == "TIMESTAMPTZ":
         bad = f"{_PEGA_TIMESTAMP.format(c=column)} is null"
         what = "a Pega timestamp like 20241010T145658.123 GMT"
@@ -226,11 +227,11 @@ def _create_staged_view(con: duckdb.DuckDBPyConnection, rules: SourceRules, land
     column renamed, typed and defaulted, and on IH the fields staging derives."""
     incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
     landing = _landing_types(con, rules)
-    columns = [_quote(n) if n in incoming else f"cast(null as {landing[n]}) as {_quote(n)}" for n in landed]
+    columns = [quote_ident(n) if n in incoming else f"cast(null as {landing[n]}) as {quote_ident(n)}" for n in landed]
     con.execute(f"create or replace temp view {_LANDED} as select {', '.join(columns + [ROW_NUMBER])} from _incoming")
     staged = f"select {', '.join(_staged_select(rules, renamed))} from {_LANDED}"
     if rules.name == "ih":
-        fields = ", ".join(f"{sql} as {_quote(name)}" for name, sql in _IH_STAGED_FIELDS.items())
+        fields = ", ".join(f"{sql} as {quote_ident(name)}" for name, sql in _IH_STAGED_FIELDS.items())
         staged = f"select *, {fields} from ({staged})"
     con.execute(f"create or replace temp view {_STAGED} as {staged}")
 
@@ -240,19 +241,19 @@ def _staged_select(rules: SourceRules, renamed: dict[str, str]) -> list[str]:
     defaulted, then typed or defaulted columns the data lacks, then the row number."""
     items = []
     for raw, name in renamed.items():
-        expr = _quote(raw)
+        expr = quote_ident(raw)
         if name in rules.column_types:
             data_type = rules.column_types[name]
             expr = _PEGA_TIMESTAMP.format(c=expr) if data_type == "TIMESTAMPTZ" else f"cast({expr} as {data_type})"
         if name in rules.default_values:
             expr = f"coalesce({expr}, {rules.default_values[name]})"
-        items.append(f"{expr} as {_quote(name)}")
+        items.append(f"{expr} as {quote_ident(name)}")
     emitted = set(renamed.values())
     for name, data_type in rules.column_types.items():
         if name not in emitted:
-            items.append(f"cast({rules.default_values.get(name, 'null')} as {data_type}) as {_quote(name)}")
+            items.append(f"cast({rules.default_values.get(name, 'null')} as {data_type}) as {quote_ident(name)}")
             emitted.add(name)
-    items += [f"{value} as {_quote(name)}" for name, value in rules.default_values.items() if name not in emitted]
+    items += [f"{value} as {quote_ident(name)}" for name, value in rules.default_values.items() if name not in emitted]
     return items + [ROW_NUMBER]
 
 
@@ -285,8 +286,8 @@ def _check_derived_columns(con: duckdb.DuckDBPyConnection, rules: SourceRules, v
 
 def _with_derived(rules: SourceRules, existing: list[str]) -> str:
     """Macro derived_column_ctes: side by side, a derived column of an existing name replacing it."""
-    replaced = [f"({d['sql']}) as {_quote(d['name'])}" for d in rules.derived_columns if d["name"] in existing]
-    added = [f"({d['sql']}) as {_quote(d['name'])}" for d in rules.derived_columns if d["name"] not in existing]
+    replaced = [f"({d['sql']}) as {quote_ident(d['name'])}" for d in rules.derived_columns if d["name"] in existing]
+    added = [f"({d['sql']}) as {quote_ident(d['name'])}" for d in rules.derived_columns if d["name"] not in existing]
     return "*" + (f" replace ({', '.join(replaced)})" if replaced else "") + "".join(f", {a}" for a in added)
 
 
@@ -321,8 +322,8 @@ def _failing_row(con: duckdb.DuckDBPyConnection, view: str, sql: str,
                  inputs: list[str]) -> tuple[int, dict[str, str | None]] | None:
     """The first row, in file order, where `sql` raises: among rows whose `try()` is NULL though
     an input isn't (a NULL input gives NULL, not an error), the first that raises on its own."""
-    shown = "".join(f", cast({_quote(c)} as varchar)" for c in inputs)
-    some_input = " or ".join(f"{_quote(c)} is not null" for c in inputs) or "true"
+    shown = "".join(f", cast({quote_ident(c)} as varchar)" for c in inputs)
+    some_input = " or ".join(f"{quote_ident(c)} is not null" for c in inputs) or "true"
     candidates = con.execute(f"select {ROW_NUMBER}{shown} from {view} where try(({sql})) is null and ({some_input}) "
                              f"order by {ROW_NUMBER} limit {_CANDIDATE_ROWS}").fetchall()
     for row, *values in candidates:
@@ -354,12 +355,12 @@ def _append(con: duckdb.DuckDBPyConnection, rules: SourceRules, file: Discovered
     for name in keep:
         new_type = incoming[name]
         if name not in landing:
-            con.execute(f"alter table {rules.table} add column {_quote(name)} {new_type}")
+            con.execute(f"alter table {rules.table} add column {quote_ident(name)} {new_type}")
         elif landing[name] != new_type:
             wider = _wider_type(landing[name], new_type)
             if wider != landing[name]:
-                con.execute(f"alter table {rules.table} alter {_quote(name)} type {wider}")
-    columns = ", ".join(_quote(n) for n in keep)
+                con.execute(f"alter table {rules.table} alter {quote_ident(name)} type {wider}")
+    columns = ", ".join(quote_ident(n) for n in keep)
     con.execute(
         f"insert into {rules.table} by name select {columns}, "
         f"? as _file_path, ? as _file_group, ? as _file_seq, ? as _load_id, {ROW_NUMBER} as _row_in_file "
@@ -381,10 +382,6 @@ def _wider_type(current: str, new: str) -> str:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"select column_name from (describe {table})").fetchall()]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def landing_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:

@@ -20,6 +20,7 @@ from typing import BinaryIO
 import duckdb
 
 from valuemarts.errors import InputFileError, ValueMartsError
+from valuemarts.sql_names import quote_string
 
 ROW_NUMBER = "_row_in_file"
 _JSON_MEMBER_SUFFIXES = (".json", ".ndjson", ".jsonl")
@@ -75,18 +76,18 @@ def _kind(path: Path, file_type: str) -> str:
 def _reader_sql(path: Path, file_type: str, tmp: Path, hive: bool) -> str:
     kind = _kind(path, file_type)
     if kind == "parquet":
-        return f"read_parquet({_lit(path)}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
+        return f"read_parquet({quote_string(str(path))}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
     if kind == "csv":
-        return f"read_csv({_lit(path)}, auto_detect = true, header = true, sample_size = -1)"
+        return f"read_csv({quote_string(str(path))}, auto_detect = true, header = true, sample_size = -1)"
     if kind == "xlsx":
-        return f"read_xlsx({_lit(path)}, header = true)"
+        return f"read_xlsx({quote_string(str(path))}, header = true)"
     if kind == "zip":
         members = _unpack_zip(path, tmp)
     elif kind == "tar":
         members = _unpack_tar(path, tmp)
     else:
         members = [path]
-    files = "[" + ", ".join(_lit(m) for m in members) + "]"
+    files = "[" + ", ".join(quote_string(str(m)) for m in members) + "]"
     return f"read_json({files}, format = 'auto', union_by_name = true, sample_size = -1)"
 
 
@@ -201,10 +202,6 @@ def _copy_declared(source: BinaryIO, target: Path, path: Path, member: str, decl
                 raise InputFileError(str(path), f"archive member {member} holds more than the {declared} bytes "
                                                 "its header declares; refused as a likely archive bomb")
             dst.write(chunk)
-
-
-def _lit(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def first_line(exc: Exception) -> str:
