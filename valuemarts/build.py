@@ -26,7 +26,7 @@ from valuemarts.errors import ValueMartsError
 from valuemarts.interrupts import stop_signals_raise
 from valuemarts.ingest.discover import discover
 from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
-                                       load_files, loaded_column_sets, next_load_id)
+                                       load_files, loaded_column_types, next_load_id)
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 from valuemarts.warehouse_lock import exclusive_lock
 
@@ -118,7 +118,7 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
             loads = load_files(con, files, _rules(name, side), load_id)
             summary.files += loads
         summary.rows_read = sum(f.rows_read for f in summary.files)
-        ih_columns, holdings_columns = loaded_column_sets(con)
+        ih_columns, holdings_columns = loaded_column_types(con)
         compiled = compile_file(config, ih_columns=ih_columns, holdings_columns=holdings_columns)
         for warning in compiled.warnings:
             log(f"warning: {warning}")

@@ -6,13 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import duckdb
-
-from valuemarts.config import schema
 from valuemarts.config.compiler import compile_file
 from valuemarts.config.output import write_compiled
 from valuemarts.duck import connect
-from valuemarts.ingest.landing import LANDING_SCHEMA, landing_columns
+from valuemarts.ingest.landing import loaded_column_types
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 
 
@@ -40,15 +37,6 @@ def _loaded_columns(warehouse: Path) -> tuple[dict[str, str] | None, dict[str, s
         return None, None
     con = connect(warehouse, read_only=True)
     try:
-        return _column_types(con, "ih"), _column_types(con, "holdings")
+        return loaded_column_types(con)
     finally:
         con.close()
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str] | None:
-    """Staged (renamed) column -> its landing type, which staging keeps for columns it doesn't
-    type; None for a source with no data yet."""
-    types = dict(con.execute("select column_name, data_type from information_schema.columns "
-                             "where table_schema = ? and table_name = ?", [LANDING_SCHEMA, f"{source}_raw"]).fetchall())
-    renamed = schema.renamed_columns(landing_columns(con, source))
-    return {name: types[raw] for raw, name in renamed.items()} or None

@@ -391,8 +391,14 @@ def landing_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     return [r[0] for r in rows if r[0] not in _LINEAGE_TYPES]
 
 
-def loaded_column_sets(con: duckdb.DuckDBPyConnection) -> tuple[set[str] | None, set[str] | None]:
-    """Staged (renamed) column names of the IH and holdings data loaded so far; None for a source
+def loaded_column_types(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+    """Staged (renamed) column -> landing type, for the IH and the holdings data loaded so far, so
+    the compiler checks column names and expression types against real data; None for a source
     with no data yet, which the compiler then checks against the standard Pega columns."""
-    found = [set(schema.renamed_columns(landing_columns(con, s)).values()) or None for s in ("ih", "holdings")]
+    found = []
+    for source in ("ih", "holdings"):
+        types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                                 "where table_schema = ? and table_name = ?", [LANDING_SCHEMA, f"{source}_raw"]).fetchall())
+        renamed = schema.renamed_columns(landing_columns(con, source))
+        found.append({name: types[raw] for raw, name in renamed.items()} or None)
     return found[0], found[1]
