@@ -1,21 +1,20 @@
-"""`valuemarts build`: compile, load new files, run dbt, swap the new warehouse in atomically.
+"""`valuemarts build` and `valuemarts load`: compile, load new files, (build: run dbt,) swap the
+new warehouse in atomically.
 
-The build works on a copy of the warehouse (or a new file with --full-refresh) and replaces the
-live file with one rename only when everything succeeded, so a failed build leaves the previous
-marts intact and readers never see a half-built file.
+Both work on a copy of the warehouse (or a new file with --full-refresh) under the warehouse's
+exclusive lock and replace the live file with one rename only when everything succeeded, so a
+failed or stopped run leaves the previous warehouse intact and readers never see a half-built
+file. `load` stops before dbt, for orchestrators that run `dbt build` themselves.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-
-import duckdb
 
 from valuemarts.config import schema
 from valuemarts.config.compiler import CompiledConfig, compile_file
@@ -25,31 +24,35 @@ from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.interrupts import stop_signals_raise
 from valuemarts.ingest.discover import discover
-from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing,
-                                       load_files, loaded_column_types, next_load_id)
+from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing, last_input_paths,
+                                       load_files, loaded_column_types, next_load_id, record_input_paths)
 from valuemarts.paths import PROJECT_DIR, compiled_dir
 from valuemarts.warehouse_lock import exclusive_lock
 
 
-
 @dataclass
 class BuildSummary:
+    """What a build or load did: the summary lines the CLI prints."""
+
     warehouse: Path
     files: list[FileLoad] = field(default_factory=list)
     rows_read: int = 0
-    rows_kept: int = 0
-    models_built: int = 0
+    rows_kept: int | None = None   # known once dbt has run
+    models_built: int | None = None
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
 
     def lines(self) -> list[str]:
+        rows = f"rows: {self.rows_read} read"
+        if self.rows_kept is not None:
+            rows += (f", {self.rows_kept} kept, {self.rows_read - self.rows_kept} rejected "
+                     "(global filter or duplicates)")
         return [
             f"files: {self.count('new')} new, {self.count('skipped')} skipped, {self.count('replaced')} replaced",
-            f"rows: {self.rows_read} read, {self.rows_kept} kept, {self.rows_read - self.rows_kept} rejected "
-            "(global filter or duplicates)",
-            f"models built: {self.models_built}",
+            rows,
+            *([f"models built: {self.models_built}"] if self.models_built is not None else []),
             f"seconds: {self.seconds:.1f}",
             f"warehouse: {self.warehouse}",
         ]
@@ -58,20 +61,60 @@ class BuildSummary:
 def build(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
           holdings_paths: list[str] | None = None, full_refresh: bool = False,
           log: Callable[[str], None] = print, wait: bool = False) -> BuildSummary:
-    """Build under the warehouse's exclusive lock; SIGTERM/SIGINT clean up like any failure.
+    """Load new files and run `dbt build`, then swap the result in.
 
-    `wait` waits for a build already running on the same warehouse instead of stopping at once.
+    Parameters
+    ----------
+    config : Path
+        The TOML config (reference format).
+    warehouse : Path
+        The live DuckDB warehouse file (created when absent).
+    ih_paths, holdings_paths : list of str, optional
+        Files, folders (searched with the config's file_pattern) or globs; None reuses the paths
+        of the last load.
+    full_refresh : bool
+        Start from an empty warehouse and reload every file.
+    log : callable
+        Receives progress lines.
+    wait : bool
+        Wait for a build running on the same warehouse instead of stopping at once.
+
+    Examples
+    --------
+    >>> build(Path("config.toml"), Path("data/warehouse.duckdb"), ["exports/ih"], ["exports/holdings"])  # doctest: +SKIP
     """
+    return _run(config, warehouse, ih_paths, holdings_paths, full_refresh, log, wait, run_models=True)
+
+
+def load(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
+         holdings_paths: list[str] | None = None, log: Callable[[str], None] = print,
+         wait: bool = False) -> BuildSummary:
+    """The ingest half of `build`: discover, validate and land new files, record the load and
+    write the compiled config where plain `dbt build` finds it; no dbt run.
+
+    Same arguments as `build` (without full_refresh), same lock, same errors.
+
+    Examples
+    --------
+    >>> load(Path("config.toml"), Path("data/warehouse.duckdb"), ["exports/ih"])  # doctest: +SKIP
+    """
+    return _run(config, warehouse, ih_paths, holdings_paths, False, log, wait, run_models=False)
+
+
+def _run(config: Path, warehouse: Path, ih_paths: list[str] | None, holdings_paths: list[str] | None,
+         full_refresh: bool, log: Callable[[str], None], wait: bool, run_models: bool) -> BuildSummary:
+    """Under the warehouse's exclusive lock; SIGTERM/SIGINT clean up like any failure."""
     started = time.monotonic()
     first_pass = compile_file(config, check_columns=False)
     with exclusive_lock(warehouse, wait=wait, log=log), stop_signals_raise():
-        summary = _build_locked(config, warehouse, first_pass, ih_paths, holdings_paths, full_refresh, log)
+        summary = _run_locked(config, warehouse, first_pass, ih_paths, holdings_paths, full_refresh, log, run_models)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _build_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_paths: list[str] | None,
-                  holdings_paths: list[str] | None, full_refresh: bool, log: Callable[[str], None]) -> BuildSummary:
+def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_paths: list[str] | None,
+                holdings_paths: list[str] | None, full_refresh: bool, log: Callable[[str], None],
+                run_models: bool) -> BuildSummary:
     ih_paths, holdings_paths = _remembered_paths(warehouse, ih_paths, holdings_paths)
     building = warehouse.with_name(warehouse.name + ".building")
     _remove(building)
@@ -81,19 +124,24 @@ def _build_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_
     try:
         summary, compiled = _load(config, first_pass, building, ih_paths, holdings_paths, log)
         summary.warehouse = warehouse
-        refresh = full_refresh or _config_changed(building, compiled)
-        if not refresh and summary.count("new") + summary.count("replaced") == 0:
-            # Same files, same config: the marts would come out the same, so leave them as they are.
-            log("no new or changed files and the same config: nothing to build")
+        files_changed = summary.count("new") + summary.count("replaced") > 0
+        if run_models:
+            refresh = full_refresh or _config_changed(building, compiled)
+            if refresh or files_changed:
+                log("running dbt build" + (" (full refresh)" if refresh else ""))
+                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
+                summary.models_built = result.models_built
+                summary.rows_kept = _rows_kept(building, summary.files)
+            else:
+                # Same files, same config: the marts would come out the same, so leave them as they are.
+                log("no new or changed files and the same config: nothing to build")
+                _remove(building)
+        elif not files_changed:
+            log("no new or changed files: nothing to load")
             _remove(building)
-        else:
-            log("running dbt build" + (" (full refresh)" if refresh else ""))
-            result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
-            summary.models_built = result.models_built
-            summary.rows_kept = _rows_kept(building, summary.files)
-            _record_build(building, compiled, ih_paths, holdings_paths)
+        if building.exists():
             os.replace(building, warehouse)
-            write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
+        write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
     except BaseException:
         _remove(building)
         _restore_compiled_macro(macro_backup)
@@ -118,6 +166,7 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
             loads = load_files(con, files, _rules(name, side), load_id)
             summary.files += loads
         summary.rows_read = sum(f.rows_read for f in summary.files)
+        record_input_paths(con, load_id, ih_paths, holdings_paths)
         ih_columns, holdings_columns = loaded_column_types(con)
         compiled = compile_file(config, ih_columns=ih_columns, holdings_columns=holdings_columns)
         for warning in compiled.warnings:
@@ -164,49 +213,27 @@ def _rows_kept(building: Path, files: list[FileLoad]) -> int:
     con = connect(building, read_only=True)
     try:
         placeholders = ", ".join("?" for _ in seqs)
-        total = 0
-        for table in ("intermediate.int_ih__interactions", "intermediate.int_holdings__holdings"):
-            total += con.execute(f"select count(*) from {table} where _file_seq in ({placeholders})", seqs).fetchone()[0]
-        return total
-    finally:
-        con.close()
-
-
-def _record_build(building: Path, compiled: CompiledConfig, ih_paths: list[str], holdings_paths: list[str]) -> None:
-    con = connect(building)
-    try:
-        con.execute(f"create table if not exists {BUILDS} (built_at timestamptz, config_name varchar, "
-                    "config_hash varchar, ih_paths varchar, holdings_paths varchar)")
-        con.execute(f"alter table {BUILDS} add column if not exists report_specs varchar")
-        # The warehouse carries the report specs it was built with, so reports always read state
-        # with the config that made it, whatever was compiled since.
-        con.execute(f"insert into {BUILDS} (built_at, config_name, config_hash, ih_paths, holdings_paths, "
-                    "report_specs) values (now(), ?, ?, ?, ?, ?)",
-                    [compiled.dbt_vars["config_name"], compiled.dbt_vars["config_hash"],
-                     json.dumps(ih_paths), json.dumps(holdings_paths), json.dumps(compiled.report_specs)])
-        con.execute("checkpoint")
+        (total,) = con.execute(f"select coalesce(sum(rows_kept), 0) from marts.mart_file_loads "
+                               f"where file_seq in ({placeholders})", seqs).fetchone()
+        return int(total)
     finally:
         con.close()
 
 
 def _remembered_paths(warehouse: Path, ih_paths: list[str] | None,
                       holdings_paths: list[str] | None) -> tuple[list[str], list[str]]:
-    """Without --ih/--holdings, use the paths of the last successful build."""
+    """Without --ih/--holdings, use the paths of the last load."""
     last: tuple[list[str], list[str]] = ([], [])
     if warehouse.exists() and (ih_paths is None or holdings_paths is None):
         con = connect(warehouse, read_only=True)
         try:
-            row = con.execute(f"select ih_paths, holdings_paths from {BUILDS} order by built_at desc limit 1").fetchone()
-            if row:
-                last = (json.loads(row[0]), json.loads(row[1]))
-        except duckdb.CatalogException:  # a warehouse with no build recorded yet
-            pass
+            last = last_input_paths(con)
         finally:
             con.close()
     resolved = ([str(Path(p).resolve()) for p in ih_paths] if ih_paths is not None else last[0],
                 [str(Path(p).resolve()) for p in holdings_paths] if holdings_paths is not None else last[1])
     if not resolved[0] and not resolved[1]:
-        raise ValueMartsError("no input files: pass --ih PATH and/or --holdings PATH (none remembered from a previous build)")
+        raise ValueMartsError("no input files: pass --ih PATH and/or --holdings PATH (none remembered from a previous load)")
     return resolved
 
 

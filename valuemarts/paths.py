@@ -9,7 +9,32 @@ from valuemarts.errors import ValueMartsError
 
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
-PROJECT_DIR = Path(os.environ.get("VALUEMARTS_PROJECT_DIR", Path(__file__).resolve().parent.parent))
+
+
+def find_project_dir() -> Path:
+    """The dbt project valuemarts works in: $VALUEMARTS_PROJECT_DIR (the CLI's --project-dir sets
+    it), else the folder the user runs in or the nearest parent holding valuemarts'
+    dbt_project.yml, else the clone the package was installed from. The compiled config and the
+    default warehouse belong to that project, so two clones sharing one venv stay apart."""
+    env = os.environ.get("VALUEMARTS_PROJECT_DIR")
+    if env:
+        return Path(env).resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if _is_valuemarts_project(folder):
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+def _is_valuemarts_project(folder: Path) -> bool:
+    project = folder / "dbt_project.yml"
+    try:
+        return project.is_file() and any(line.strip() == "name: valuemarts" for line in project.read_text().splitlines())
+    except OSError:
+        return False
+
+
+PROJECT_DIR = find_project_dir()
 
 
 def default_warehouse() -> Path:

@@ -150,6 +150,9 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
         "ux": raw.get("ux", {}),
         "variants": variants,
     }
+    # dbt records the specs with every build (macros/warehouse_guard.sql), so a warehouse always
+    # carries the config its marts were built with, whoever ran dbt.
+    dbt_vars["report_specs"] = report_specs
     return CompiledConfig(dbt_vars=dbt_vars, report_specs=report_specs,
                           warnings=[f"{w.key}: {w.message}" for w in errors.warnings])
 

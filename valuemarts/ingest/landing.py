@@ -24,7 +24,8 @@ from valuemarts.sql_names import quote_ident
 
 LANDING_SCHEMA = "landing"
 LOAD_LOG = f"{LANDING_SCHEMA}._load_log"
-BUILDS = f"{LANDING_SCHEMA}._builds"
+BUILDS = f"{LANDING_SCHEMA}._builds"     # written by dbt on each successful run (macros/warehouse_guard.sql)
+INPUTS = f"{LANDING_SCHEMA}._inputs"     # the paths each load was given, reused when none are given
 _LINEAGE_TYPES = {"_file_path": "VARCHAR", "_file_group": "VARCHAR", "_file_seq": "BIGINT",
                   "_load_id": "BIGINT", "_row_in_file": "BIGINT"}
 _NUMERIC = {"DOUBLE", "BIGINT", "INTEGER", "FLOAT", "DECIMAL", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT"}
@@ -87,12 +88,28 @@ class FileLoad:
 
 def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {LANDING_SCHEMA}")
+    con.execute(f"create table if not exists {INPUTS} (load_id bigint, recorded_at timestamptz, "
+                "ih_paths varchar[], holdings_paths varchar[])")
     con.execute(f"""create table if not exists {LOAD_LOG} (
         load_id bigint, file_seq bigint, source varchar, file_path varchar, file_group varchar,
         file_hash varchar, size_bytes bigint, rows_read bigint, status varchar, loaded_at timestamptz)""")
     for source in ("ih", "holdings"):
         cols = ", ".join(f"{n} {t}" for n, t in _LINEAGE_TYPES.items())
         con.execute(f"create table if not exists {LANDING_SCHEMA}.{source}_raw ({cols})")
+
+
+def record_input_paths(con: duckdb.DuckDBPyConnection, load_id: int, ih_paths: list[str],
+                       holdings_paths: list[str]) -> None:
+    con.execute(f"insert into {INPUTS} values (?, now(), ?, ?)", [load_id, ih_paths, holdings_paths])
+
+
+def last_input_paths(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """The IH and holdings paths of the last load; empty lists for a warehouse that has none."""
+    try:
+        row = con.execute(f"select ih_paths, holdings_paths from {INPUTS} order by load_id desc limit 1").fetchone()
+    except duckdb.CatalogException:
+        return [], []
+    return (list(row[0]), list(row[1])) if row else ([], [])
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
