@@ -19,3 +19,11 @@
 {% macro default__vm_ident(name) -%}"{{ name | replace('"', '""') }}"{%- endmacro %}
 
 {% macro spark__vm_ident(name) -%}`{{ name | replace('`', '``') }}`{%- endmacro %}
+
+{#- A string literal of any text: config values and names are data, never SQL. -#}
+{% macro vm_string(text) -%}{{ return(adapter.dispatch('vm_string', 'valuemarts')(text)) }}{%- endmacro %}
+
+{% macro default__vm_string(text) -%}'{{ text | replace("'", "''") }}'{%- endmacro %}
+
+{#- Spark reads a backslash as an escape and '' as two adjacent literals. -#}
+{% macro spark__vm_string(text) -%}'{{ text | replace('\\', '\\\\') | replace("'", "\\'") }}'{%- endmacro %}

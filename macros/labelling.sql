@@ -7,19 +7,19 @@
     {%- set positives = metric.positive_model_response -%}
     {%- set outcomes = positives + metric.negative_model_response -%}
     select
-        '{{ metric.name | replace("'", "''") }}' as metric_name,
+        {{ vm_string(metric.name) }} as metric_name,
         _interaction_key,
         max(y) as y,
-        {{ first_ordered('_row_key', 'y desc, "OutcomeTime" asc nulls last, "Outcome" asc') }} as _row_key
+        {{ first_ordered('_row_key', 'y desc, ' ~ vm_ident('OutcomeTime') ~ ' asc nulls last, ' ~ vm_ident('Outcome') ~ ' asc') }} as _row_key
     from (
         select
             _interaction_key,
             _row_key,
-            "OutcomeTime",
-            "Outcome",
-            case when "Outcome" in ({{ sql_string_list(positives) }}) then 1 else 0 end as y
+            {{ vm_ident('OutcomeTime') }},
+            {{ vm_ident('Outcome') }},
+            case when {{ vm_ident('Outcome') }} in ({{ sql_string_list(positives) }}) then 1 else 0 end as y
         from {{ relation }}
-        where "Outcome" in ({{ sql_string_list(outcomes) }})
+        where {{ vm_ident('Outcome') }} in ({{ sql_string_list(outcomes) }})
         {%- if metric.filter_sql %}
           and ({{ metric.filter_sql }})
         {%- endif %}
@@ -37,5 +37,5 @@
 {%- endmacro %}
 
 {% macro sql_string_list(values) -%}
-    {%- for v in values -%}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%}
+    {%- for v in values -%}{{ vm_string(v) }}{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}

@@ -58,11 +58,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A SQL string literal of any text (config values are data). -#}
-{% macro vm_string(text) -%}
-    '{{ text | replace("'", "''") }}'
-{%- endmacro %}
-
 {#- dbt-duckdb leaves the `__dbt_tmp` tables of incremental Python models behind; a warehouse
     holds only models, so drop them at the end of every run. -#}
 {% macro vm_drop_tmp_relations() -%}
