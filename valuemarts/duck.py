@@ -23,6 +23,7 @@ def excel_extension_path() -> Path | None:
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the excel extension on `con` (read_xlsx, COPY ... (FORMAT xlsx)) unless it is loaded."""
     loaded = {
         name
         for (name,) in con.execute("select extension_name from duckdb_extensions() where loaded").fetchall()
@@ -34,9 +35,21 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open `path` (in-memory when None) with the excel extension and all valuemarts UDFs."""
+    """Open `path` (in-memory when None) with all valuemarts UDFs.
+
+    Writable connections also get the excel extension, for the loader and the demo writer that
+    read and write export files. A read-only connection reads the warehouse and nothing else, so
+    it skips the extension: loading it costs every report and listing tens of milliseconds.
+
+    Examples
+    --------
+    >>> con = connect("data/warehouse.duckdb", read_only=True)  # doctest: +SKIP
+    >>> con.execute("select count(*) from marts.mart_engagement").fetchone()  # doctest: +SKIP
+    (240,)
+    """
     con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
-    load_extensions(con)
+    if not read_only:
+        load_extensions(con)
     python_udfs.register(con)
     return con
 
@@ -47,13 +60,14 @@ def connect_for_user_sql(path: str | Path) -> duckdb.DuckDBPyConnection:
     A private in-memory instance ATTACHes the warehouse READ_ONLY rather than `duckdb.connect(path)`:
     the Python client shares one database instance per file within a process, so the global
     settings below would otherwise also lock every other connection on the warehouse (`connect()`
-    itself then fails: `duckdb_extensions()` scans the extension directory). Extensions, UDFs, the
-    ATTACH and the spill directory are set up while files are still reachable; then
-    `enable_external_access = false` limits file access to the warehouse (and its wal and spill
-    files), which refuses COPY, ATTACH, INSTALL/LOAD, EXPORT/IMPORT, secrets and every file reader,
-    and `lock_configuration` stops the query from SETting any of it back.
+    itself then fails: `duckdb_extensions()` scans the extension directory). UDFs, the ATTACH and
+    the spill directory are set up while files are still reachable (no excel extension: the query
+    may not read files anyway); then `enable_external_access = false` limits file access to the
+    warehouse (and its wal and spill files), which refuses COPY, ATTACH, INSTALL/LOAD,
+    EXPORT/IMPORT, secrets and every file reader, and `lock_configuration` stops the query from
+    SETting any of it back.
     """
-    con = connect()
+    con = python_udfs.register(duckdb.connect())
     try:
         _use_read_only(con, Path(path).absolute())
         con.execute("SET python_enable_replacements = false")  # no scans of Python variables by name
