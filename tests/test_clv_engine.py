@@ -222,7 +222,7 @@ def test_drift_when_customers_buy_more_after_a_date(trained, tmp_path):
     assert row["is_drift"] and row["rmse_increase"] > 0.2, row
     alert = Path(row["alert_path"])
     assert alert.parent == tmp_path and alert.name == "clv_drift_clv_20230630.md"
-    text = alert.read_text()
+    text = drift.write_alert(row, tmp_path).read_text()
     assert "# CLV model drift: clv, scoring cutoff 2023-06-30" in text and f"{row['rmse_increase']:+.1%}" in text
 
 

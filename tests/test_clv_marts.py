@@ -23,6 +23,7 @@ from python_udfs.clv.engine import population
 from python_udfs.clv.engine.settings import ClvSettings
 from valuemarts.build import build
 from valuemarts.cli import main as cli_main
+from valuemarts.clv_files import write_clv_files
 from valuemarts.config.compiler import compile_config
 from valuemarts.duck import connect
 from valuemarts.errors import ConfigErrors
@@ -252,8 +253,10 @@ def test_predictions_append_per_cutoff_and_the_champion_stays(shifted):
     cards = shifted.frame("select model_id, metric_name, is_champion, history_months, pred_months "
                           "from marts.mart_clv__model_cards")
     assert cards.height == 4 and set(manifest["model_id"]) == set(cards.filter("is_champion")["model_id"])
+    written = write_clv_files(shifted.warehouse)
     for model_id in cards["model_id"]:
-        assert (shifted.root / "clv_model_cards" / f"{model_id}.json").exists()
+        card = shifted.root / "clv_model_cards" / f"{model_id}.json"
+        assert card in written and card.exists()
     grid = shifted.frame("select * from marts.mart_clv__window_grid where metric_name = 'clv'")
     assert sorted(set(zip(grid["history_months"], grid["pred_months"]))) == [(6, 6), (12, 6)]
     assert grid.filter("is_best").height == 2 and grid["rmse"].is_not_null().all()
@@ -265,7 +268,8 @@ def test_the_shift_is_flagged_as_drift_with_an_alert(shifted):
     row = drift.row(0, named=True)
     assert row["is_drift"] and row["rmse_increase"] > 0.2, row
     alert = Path(row["alert_path"])
-    assert alert == shifted.root / "clv_alerts" / "clv_drift_clv_20230630.md" and alert.exists()
+    assert alert == shifted.root / "clv_alerts" / "clv_drift_clv_20230630.md"
+    assert alert in write_clv_files(shifted.warehouse) and alert.exists()
 
 
 def report(warehouse: Path, *args: str) -> pl.DataFrame:

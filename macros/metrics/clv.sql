@@ -105,7 +105,7 @@ customers as (
         any_value(days_per_unit) as days_per_unit,
         sum(spend) as total_spend,
         arg_min(spend, purchase_date) as first_period_spend,
-        sum(holdings) as unique_holdings,
+        cast(sum(holdings) as bigint) as unique_holdings,  {# a count: BIGINT, not the HUGEINT a sum gives #}
         sum(recurring_value) as recurring_value
     from days
     group by {{ quoted_list(key_columns) }}
@@ -120,7 +120,7 @@ select
     periods,
     periods - 1 as frequency,
     (last_purchase_date - first_purchase_date) / days_per_unit as recency,
-    (observation_end - first_purchase_date) / days_per_unit as "T",
+    (observation_end - first_purchase_date) / days_per_unit as {{ vm_ident('T') }},
     case when periods > 1 then (total_spend - first_period_spend) / (periods - 1) end as monetary_value,
     total_spend / periods as avg_period_spend,
     observation_end - last_purchase_date as inactive_days,
@@ -266,7 +266,7 @@ select
     rfm.customer_id as {{ vm_ident(metric.customer_id_col) }},
     rfm.frequency,
     rfm.recency,
-    rfm."T",
+    rfm.{{ vm_ident('T') }},
     rfm.monetary_value,
     customer_values.expected_purchases,
     customer_values.lifetime_value,

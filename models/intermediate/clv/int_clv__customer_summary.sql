@@ -5,7 +5,7 @@
 
 with periods as (
 
-    select * from {{ ref('int_clv__purchase_periods') }}
+    select * from {{ ref('mart_clv__purchase_periods') }}
 
 ),
 

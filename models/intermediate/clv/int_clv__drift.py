@@ -1,5 +1,7 @@
-"""Drift of every matured scoring run against its model's baseline metrics; a Markdown alert in
-the metric's alert_dir for each drifting run (python_udfs/clv/engine/drift.py)."""
+"""Drift of every matured scoring run against its model's baseline metrics, with the path of the
+Markdown alert of each drifting run in the metric's alert_dir beside the warehouse
+(python_udfs/clv/engine/drift.py). The alerts themselves are written after the build, from
+mart_clv__drift, by valuemarts.clv_files."""
 
 from python_udfs.clv.engine.drift import drift_table
 from python_udfs.clv.engine.settings import read_settings, warehouse_file

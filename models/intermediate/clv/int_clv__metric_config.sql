@@ -5,8 +5,8 @@
 {%- if metrics %}
     {%- for metric in metrics %}
 select
-    '{{ metric.name | replace("'", "''") }}' as metric_name,
-    '{{ tojson(metric) | replace("'", "''") }}' as config_json
+    {{ vm_string(metric.name) }} as metric_name,
+    {{ vm_string(tojson(metric)) }} as config_json
 {{ "union all" if not loop.last }}
     {%- endfor %}
 {%- else %}

@@ -1,9 +1,9 @@
 """Append-only model cards: a training run (baseline and challenger, window grid included) for each
 CLV metric without a champion for its current training signature (python_udfs/clv/engine/champion.py).
-Card JSON files go to the metric's model_card_dir beside the warehouse."""
+The cards are this model's own state: it reads them to know which signatures are trained."""
 
 from python_udfs.clv.engine.champion import new_cards
-from python_udfs.clv.engine.settings import read_settings, warehouse_file
+from python_udfs.clv.engine.settings import read_settings
 
 
 def model(dbt, session):
@@ -14,4 +14,4 @@ def model(dbt, session):
     trained = None
     if dbt.is_incremental:
         trained = session.sql(f"select metric_name, training_signature from {dbt.this} where is_champion").pl()
-    return new_cards(settings, periods, trained, warehouse_file(session))
+    return new_cards(settings, periods, trained)

@@ -1,5 +1,7 @@
-"""Append-only predictions keyed by cutoff: each CLV metric scored by its latest champion at its
-observation end, once per cutoff, with value tiers and clusters (python_udfs/clv/engine/scoring.py)."""
+"""The latest scoring run of each CLV metric: its latest champion's predictions at the metric's
+observation end, with value tiers and clusters (python_udfs/clv/engine/scoring.py). A metric is
+scored again only when its cutoff moves; the new run replaces the metric's rows here and is
+appended to mart_clv__predictions, which keeps every run."""
 
 from python_udfs.clv.engine.scoring import new_predictions
 from python_udfs.clv.engine.settings import read_settings

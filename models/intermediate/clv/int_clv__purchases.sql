@@ -18,7 +18,7 @@ purchases as (
     {%- for metric in metrics %}
 
     select
-        '{{ metric.name | replace("'", "''") }}' as metric_name,
+        {{ vm_string(metric.name) }} as metric_name,
         {%- if columns %}
         {{ group_columns_select(metric, columns) }},
         {%- endif %}

@@ -11,8 +11,8 @@ with purchases as (
 
     select
         *,
-        year(purchase_date) as "Year",
-        concat(year(purchase_date), '_Q', quarter(purchase_date)) as "Quarter"
+        year(purchase_date) as {{ vm_ident('Year') }},
+        concat(year(purchase_date), '_Q', quarter(purchase_date)) as {{ vm_ident('Quarter') }}
     from {{ ref('int_clv__purchases') }}
 
 )

@@ -34,7 +34,7 @@ rfm as (
     {%- set preset_sql -%}
     {%- if metrics -%}
     case metric_name
-        {%- for metric in metrics %} when '{{ metric.name | replace("'", "''") }}' then '{{ metric.rfm_segment_config }}'{% endfor %}
+        {%- for metric in metrics %} when {{ vm_string(metric.name) }} then {{ vm_string(metric.rfm_segment_config) }}{% endfor %}
     end
     {%- else -%}
     cast(null as varchar)

@@ -15,7 +15,7 @@ yearly as (
     select
         {{ quoted_list(partition) }},
         {%- if 'Year' not in group_names %}
-        "Year",
+        {{ vm_ident('Year') }},
         {%- endif %}
         count(distinct customer_key) as customers,
         sum(historical_value) as historical_value
@@ -36,6 +36,6 @@ with_average as (
 select
     *,
     value_per_customer / lag(value_per_customer) over (
-        partition by {{ quoted_list(partition) }} order by "Year"
+        partition by {{ quoted_list(partition) }} order by {{ vm_ident('Year') }}
     ) - 1 as value_per_customer_yoy
 from with_average

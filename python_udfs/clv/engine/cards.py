@@ -1,7 +1,8 @@
 """Model cards: what was trained, when, by which code, on which windows, and how well it did.
 
 One card per trained model (the baseline and the challenger of every training run), stored as a
-row of mart_clv__model_cards and as a JSON file. The row also carries the model itself
+row of mart_clv__model_cards; valuemarts.clv_files writes each row as a JSON file after the build.
+The row also carries the model itself
 (`model_state`: the pickled regressor; the baseline is fully described by its parameters) so a
 later build scores with exactly the champion that was trained, not a re-fit on changed data.
 """
@@ -12,7 +13,7 @@ import hashlib
 import json
 import pickle
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -75,6 +76,13 @@ class ModelCard:
     customers: int
     holdout_folds: int
     grid: list[dict]
+
+    @classmethod
+    def from_row(cls, row: dict) -> ModelCard:
+        """The card of a mart_clv__model_cards row (a dict of SCHEMA's columns; model_state unused)."""
+        fields = {name: row[name] for name in cls.__dataclass_fields__ if name not in ("params", "grid")}
+        fields["trained_at"] = row["trained_at"].astimezone(timezone.utc)
+        return cls(**fields, params=json.loads(row["params_json"]), grid=json.loads(row["grid_json"]))
 
     def to_json(self) -> str:
         card = asdict(self)

@@ -15,9 +15,9 @@ import polars as pl
 
 from python_udfs.clv.engine.baseline import NotEnoughData
 from python_udfs.clv.engine.cards import (SCHEMA, ModelCard, cards_frame, code_version, model_params,
-                                          training_signature, write_card_files)
+                                          training_signature)
 from python_udfs.clv.engine.grid import grid_search
-from python_udfs.clv.engine.settings import ClvSettings, for_metric, output_dir
+from python_udfs.clv.engine.settings import ClvSettings, for_metric
 from python_udfs.clv.engine.threads import single_threaded
 from python_udfs.clv.engine.training import BOOSTED, TrainedModel, TrainingRun, train
 from python_udfs.clv.engine.windows import Window, add_months
@@ -67,12 +67,11 @@ def _cards(run: TrainingRun, settings: ClvSettings, data_end: date, grid: list[d
     return cards, list(run.candidates)
 
 
-def new_cards(settings: list[ClvSettings], periods: pl.DataFrame, trained: pl.DataFrame | None,
-              warehouse: str | None) -> pl.DataFrame:
-    """mart_clv__model_cards' new rows: a training run for each metric without a champion for its
+def new_cards(settings: list[ClvSettings], periods: pl.DataFrame, trained: pl.DataFrame | None) -> pl.DataFrame:
+    """int_clv__model_cards' new rows: a training run for each metric without a champion for its
     current signature (`trained`: metric_name, training_signature of existing champion cards).
-    Card JSON files are written to each metric's model_card_dir. A metric whose data is too thin
-    to train on gets no card this build (its customers get no tier or cluster until it has one)."""
+    A metric whose data is too thin to train on gets no card this build (its customers get no tier
+    or cluster until it has one)."""
     frames = [pl.DataFrame(schema=SCHEMA)]
     done = set() if trained is None else set(zip(trained["metric_name"], trained["training_signature"]))
     for s in settings:
@@ -83,6 +82,5 @@ def new_cards(settings: list[ClvSettings], periods: pl.DataFrame, trained: pl.Da
             cards, models = train_champion(own, s, own["observation_end"].max())
         except NotEnoughData:
             continue
-        write_card_files(cards, output_dir(warehouse, s.model_card_dir))
         frames.append(cards_frame(cards, models))
     return pl.concat(frames)

@@ -40,7 +40,8 @@ def changes(rmse: float, r2: float, baseline_rmse: float,
 
 
 def evaluate(actuals: pl.DataFrame, cards: pl.DataFrame, settings: ClvSettings, alert_dir: Path) -> pl.DataFrame:
-    """One row per matured (cutoff, model) of the metric; writes an alert file for each drift.
+    """One row per matured (cutoff, model) of the metric; a drifting row names its alert's path in
+    `alert_dir` (the file is written after the build, by valuemarts.clv_files).
 
     `actuals`: metric_name, cutoff, pred_end, model_id, scored, predicted_value, actual_value per customer.
     """
@@ -64,7 +65,7 @@ def evaluate(actuals: pl.DataFrame, cards: pl.DataFrame, settings: ClvSettings, 
         }
         row["is_drift"] = bool((rmse_increase or 0) > settings.drift_rmse_increase
                                or (r2_decrease or 0) > settings.drift_r2_decrease)
-        row["alert_path"] = str(write_alert(row, alert_dir)) if row["is_drift"] else None
+        row["alert_path"] = str(alert_dir / alert_name(row)) if row["is_drift"] else None
         rows.append(row)
     return pl.DataFrame(rows, schema=SCHEMA)
 
@@ -104,16 +105,20 @@ def alert_markdown(row: dict) -> str:
     ])
 
 
+def alert_name(row: dict) -> str:
+    return f"clv_drift_{row['metric_name']}_{row['cutoff']:%Y%m%d}.md"
+
+
 def write_alert(row: dict, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"clv_drift_{row['metric_name']}_{row['cutoff']:%Y%m%d}.md"
+    path = directory / alert_name(row)
     path.write_text(alert_markdown(row), encoding="utf-8")
     return path
 
 
 def drift_table(settings: list[ClvSettings], actuals: pl.DataFrame, cards: pl.DataFrame,
                 warehouse: str | None) -> pl.DataFrame:
-    """mart_clv__drift: every matured scoring run of every metric, alerts in each metric's alert_dir."""
+    """int_clv__drift: every matured scoring run of every metric, alert paths in each metric's alert_dir."""
     frames = [pl.DataFrame(schema=SCHEMA)]
     for s in settings:
         frames.append(evaluate(actuals, cards, s, output_dir(warehouse, s.alert_dir)))
