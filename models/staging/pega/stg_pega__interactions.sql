@@ -2,6 +2,7 @@
     calendar fields and ResponseTime. One row per landing row: no filtering here. -#}
 {%- set cfg = vm_config() -%}
 {%- set landing = source('landing', 'ih_raw') -%}
+{%- set outcome_utc = utc_timestamp(vm_ident('OutcomeTime')) -%}
 
 with landing as (
 
@@ -19,11 +20,12 @@ renamed as (
 
 select
     *,
-    coalesce("Issue", '') || '/' || coalesce("Group", '') || '/' || coalesce("Name", '') as "ActionID",
-    cast({{ utc_timestamp('"OutcomeTime"') }} as date) as "Day",
-    strftime({{ utc_timestamp('"OutcomeTime"') }}, '%Y-%m') as "Month",
-    cast(year({{ utc_timestamp('"OutcomeTime"') }}) as smallint) as "Year",
-    cast(year({{ utc_timestamp('"OutcomeTime"') }}) as varchar)
-        || '_Q' || cast(quarter({{ utc_timestamp('"OutcomeTime"') }}) as varchar) as "Quarter",
-    {{ seconds_between('"DecisionTime"', '"OutcomeTime"') }} as "ResponseTime"
+    coalesce({{ vm_ident('Issue') }}, '') || '/' || coalesce({{ vm_ident('Group') }}, '')
+        || '/' || coalesce({{ vm_ident('Name') }}, '') as {{ vm_ident('ActionID') }},
+    cast({{ outcome_utc }} as date) as {{ vm_ident('Day') }},
+    strftime({{ outcome_utc }}, '%Y-%m') as {{ vm_ident('Month') }},
+    cast(year({{ outcome_utc }}) as smallint) as {{ vm_ident('Year') }},
+    cast(year({{ outcome_utc }}) as varchar)
+        || '_Q' || cast(quarter({{ outcome_utc }}) as varchar) as {{ vm_ident('Quarter') }},
+    {{ seconds_between(vm_ident('DecisionTime'), vm_ident('OutcomeTime')) }} as {{ vm_ident('ResponseTime') }}
 from renamed
