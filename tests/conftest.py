@@ -1,14 +1,17 @@
-"""Shared fixtures. Building a warehouse runs dbt (seconds), so metric tests share one demo build."""
+"""Shared fixtures. Building a warehouse runs dbt (seconds), so metric tests share one demo build.
+
+Tests read warehouses through the library API (`valuemarts.api.Warehouse`), as the CLI does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from valuemarts.build import build
-from valuemarts.duck import connect
+from valuemarts.api import Warehouse
 
 
 @dataclass(frozen=True)
@@ -16,21 +19,15 @@ class DemoWarehouse:
     warehouse: Path
     config: Path
     data: Path
+    build_log: tuple[str, ...] = ()
 
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = connect(self.warehouse, read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of a read-only query."""
+        return self.frame(sql).rows()
 
-    def frame(self, sql: str):
-        """A polars frame of a query (for comparisons against references on raw rows)."""
-        con = connect(self.warehouse, read_only=True)
-        try:
-            return con.execute(sql).pl()
-        finally:
-            con.close()
+    def frame(self, sql: str) -> pl.DataFrame:
+        """A polars frame of a read-only query (for comparisons against references on raw rows)."""
+        return Warehouse.open(self.warehouse).sql(sql)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +37,8 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
 
     root = tmp_path_factory.mktemp("demo")
     write_demo(root / "data", rows=40_000, seed=7, days=30, ih_format="zip", holdings_format="csv")
-    warehouse = root / "warehouse.duckdb"
-    build(root / "data" / "config.toml", warehouse, [str(root / "data" / "ih")],
-          [str(root / "data" / "holdings")], log=lambda m: None)
-    return DemoWarehouse(warehouse=warehouse, config=root / "data" / "config.toml", data=root / "data")
+    warehouse, log = root / "warehouse.duckdb", []
+    Warehouse(warehouse, read_only=False).build(root / "data" / "config.toml", ih=root / "data" / "ih",
+                                               holdings=root / "data" / "holdings", log=log.append)
+    return DemoWarehouse(warehouse=warehouse, config=root / "data" / "config.toml", data=root / "data",
+                         build_log=tuple(log))

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from valuemarts.api import Warehouse
 from valuemarts.cli import main
-from valuemarts.commands.sql import read_only_query
 from valuemarts.duck import connect, connect_for_user_sql
 from valuemarts.errors import ValueMartsError
 
@@ -158,6 +158,12 @@ def files_under(root: Path) -> dict[str, str]:
 
 def fill(query: str, warehouse: Path) -> str:
     return query.format(w=warehouse, d=warehouse.parent)
+
+
+def read_only_query(warehouse: Path, query: str) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of `query` through the library API, as the viewer's console runs it."""
+    frame = Warehouse.open(warehouse).sql(query)
+    return frame.columns, frame.rows()
 
 
 def sql(warehouse: Path, query: str, *options: str) -> int:

@@ -1,0 +1,287 @@
+"""The valuemarts library API: one `Warehouse` object for everything a warehouse team does.
+
+The command line, the viewer and the tests call this and nothing below it, so a report read in
+a notebook is the report `valuemarts report` prints. The report renderer and the build
+are imported by the methods that use them, so a process that asks for one report loads no more.
+
+Examples
+--------
+>>> from valuemarts.api import Warehouse
+>>> wh = Warehouse.open("data/warehouse.duckdb")  # doctest: +SKIP
+>>> wh.report("engagement", by=["Channel"])  # doctest: +SKIP
+>>> Warehouse("data/warehouse.duckdb", read_only=False).build("config.toml", ih="exports/ih")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+import duckdb
+import polars as pl
+
+from valuemarts.dbt_runner import dbt_target_dir
+from valuemarts.duck import connect
+from valuemarts.errors import ValueMartsError
+from valuemarts.paths import check_warehouse_path, default_warehouse
+from valuemarts.sql_names import quote_ident
+from valuemarts.user_sql import query_read_only
+
+if TYPE_CHECKING:
+    from valuemarts.build import BuildSummary
+
+PathLike = Union[str, os.PathLike]
+Paths = Union[PathLike, Sequence[PathLike]]
+Log = Callable[[str], None]
+
+_MART_SCHEMAS = ("marts", "intermediate", "staging")
+
+
+class Warehouse:
+    """A valuemarts warehouse file: reports, read-only SQL and the mart list; builds for writers.
+
+    The object holds no connection: each call opens the file, answers and closes it, so the
+    call after a build reads the new warehouse.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        The DuckDB warehouse file (default: $VALUEMARTS_WAREHOUSE, else data/warehouse.duckdb
+        in the project). It need not exist yet for a writer.
+    read_only : bool, default True
+        Readers may report, query and list; only a writer (`read_only=False`) may load and build.
+
+    Examples
+    --------
+    >>> reader = Warehouse("data/warehouse.duckdb")  # doctest: +SKIP
+    >>> writer = Warehouse("data/warehouse.duckdb", read_only=False)  # doctest: +SKIP
+    """
+
+    def __init__(self, path: PathLike | None = None, *, read_only: bool = True) -> None:
+        self.path = Path(path) if path is not None else default_warehouse()
+        self.read_only = read_only
+        check_warehouse_path(self.path)
+
+    @classmethod
+    def open(cls, path: PathLike | None = None) -> Warehouse:
+        """The warehouse at `path`, read-only: reports, SQL and the mart list, never a write.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").marts()  # doctest: +SKIP
+        """
+        return cls(path, read_only=True)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r}, read_only={self.read_only})"
+
+    # ---- read -----------------------------------------------------------------------------
+
+    def metrics(self) -> list[str]:
+        """The metric names configured for this warehouse, in config order (what `report` takes).
+
+        They come from the config the warehouse was built with, so they match its state tables.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").metrics()  # doctest: +SKIP
+        ['engagement', 'conversion', 'model_ml_scores', 'descriptive', 'experiment', 'clv']
+        """
+        from valuemarts.reports.query import load_metrics
+
+        return list(load_metrics(self._existing()))
+
+    def report(self, metric: str, by: str | Sequence[str] = (), where: str | None = None,
+               property: str | None = None) -> pl.DataFrame:
+        """A metric re-aggregated from its state to the grouping `by`, scored as its mart is.
+
+        Parameters
+        ----------
+        metric : str
+            A metric named in the config: engagement, conversion, model_ml_scores, descriptive,
+            experiment, clv or any other table under [metrics].
+        by : str or sequence of str, default ()
+            Grouping columns, any subset of the metric's group_by; none gives one row for all data.
+            A single string is one column name.
+        where : str, optional
+            A filter on grouping columns applied before aggregation (Polars or SQL syntax, as in
+            the config).
+        property : str, optional
+            model_ml_scores: the score column (Propensity, the default, or FinalPropensity);
+            descriptive: one described column.
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per group: the grouping columns, then the metric's columns (see the CLI
+            contract for each family).
+
+        Raises
+        ------
+        ValueMartsError
+            Unknown metric, a column outside the metric's grouping, a bad filter, or no warehouse.
+
+        Examples
+        --------
+        >>> wh = Warehouse.open("data/warehouse.duckdb")  # doctest: +SKIP
+        >>> wh.report("engagement", by="Channel").select("Channel", "CTR", "Lift_P_Val")  # doctest: +SKIP
+        >>> wh.report("model_ml_scores", by=["Channel"], where="Channel == 'Web'", property="FinalPropensity")  # doctest: +SKIP
+        """
+        from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
+
+        path = self._existing()
+        columns = [by] if isinstance(by, str) else list(by)
+        sql = report_sql(load_metrics(path), ReportRequest(metric, columns, where, property))
+        con = connect(path, read_only=True)
+        try:
+            return con.execute(sql).pl()
+        except duckdb.Error as exc:
+            raise ValueMartsError(f"report {metric}: {str(exc).splitlines()[0]}") from exc
+        finally:
+            con.close()
+
+    def sql(self, query: str) -> pl.DataFrame:
+        """The result of one read-only SELECT over the warehouse.
+
+        The statement is checked (one SELECT or EXPLAIN of one, no state-changing functions) and
+        runs on a connection that can read this warehouse and no other file; see
+        `valuemarts.user_sql`.
+
+        Raises
+        ------
+        ValueMartsError
+            "query: ..." when the query is refused or fails.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").sql(
+        ...     "select source, sum(rows_read) from marts.mart_file_loads group by 1")  # doctest: +SKIP
+        """
+        return query_read_only(self._existing(), query)
+
+    def marts(self, include_all: bool = False) -> pl.DataFrame:
+        """The marts with their grain (dbt `meta.grain`) and row counts.
+
+        Parameters
+        ----------
+        include_all : bool, default False
+            Also list the intermediate and staging models.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns mart (schema.table), grain and rows, ordered by schema and name.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").marts().filter(pl.col("mart") == "marts.mart_file_loads")  # doctest: +SKIP
+        """
+        path = self._existing()
+        schemas = list(_MART_SCHEMAS if include_all else _MART_SCHEMAS[:1])
+        grains = _model_grains(path)
+        con = connect(path, read_only=True)
+        try:
+            tables = con.execute(
+                "select table_schema, table_name from information_schema.tables where table_schema in "
+                f"({', '.join('?' for _ in schemas)}) order by table_schema, table_name", schemas).fetchall()
+            rows = [con.execute(f"select count(*) from {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
+                    for s, t in tables]
+        finally:
+            con.close()
+        return pl.DataFrame({"mart": [f"{s}.{t}" for s, t in tables], "grain": [grains.get(t, "") for _, t in tables],
+                             "rows": rows}, schema={"mart": pl.String, "grain": pl.String, "rows": pl.Int64})
+
+    # ---- write ----------------------------------------------------------------------------
+
+    def load(self, config: PathLike, ih: Paths | None = None, holdings: Paths | None = None, *,
+             wait: bool = False, log: Log | None = None) -> BuildSummary:
+        """Land new export files without running dbt, for orchestrators that run `dbt build`.
+
+        Same arguments, lock and errors as `build`, without `full_refresh`.
+
+        Examples
+        --------
+        >>> Warehouse("data/warehouse.duckdb", read_only=False).load("config.toml", ih="exports/ih")  # doctest: +SKIP
+        """
+        from valuemarts.build import load
+
+        self._writable("load")
+        return load(Path(config), self.path, _path_list(ih), _path_list(holdings), log=log or _quiet, wait=wait)
+
+    def build(self, config: PathLike, ih: Paths | None = None, holdings: Paths | None = None, *,
+              full_refresh: bool = False, wait: bool = False, log: Log | None = None) -> BuildSummary:
+        """Load new export files, run `dbt build` and swap the new warehouse in atomically.
+
+        Parameters
+        ----------
+        config : str or PathLike
+            The TOML config (the reference system's format).
+        ih, holdings : path or sequence of paths, optional
+            Files, folders (searched with the config's file_pattern) or globs; None reuses the
+            paths of the last load.
+        full_refresh : bool, default False
+            Start from an empty warehouse and reload every file.
+        wait : bool, default False
+            Wait for a build already running on this warehouse instead of stopping at once.
+        log : callable, optional
+            Receives progress lines (files read with their rows, each dbt model as it finishes);
+            quiet by default.
+
+        Returns
+        -------
+        BuildSummary
+            Files new/skipped/replaced, rows read and kept, models built, seconds; `.lines()`
+            are the summary the CLI prints.
+
+        Raises
+        ------
+        ValueMartsError
+            On a read-only Warehouse, a bad config or file, or another build holding the lock.
+            The previous warehouse is left intact.
+
+        Examples
+        --------
+        >>> wh = Warehouse("data/warehouse.duckdb", read_only=False)  # doctest: +SKIP
+        >>> print("\\n".join(wh.build("config.toml", ih="exports/ih", holdings="exports/holdings", log=print).lines()))  # doctest: +SKIP
+        """
+        from valuemarts.build import build
+
+        self._writable("build")
+        return build(Path(config), self.path, _path_list(ih), _path_list(holdings), full_refresh,
+                     log=log or _quiet, wait=wait)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _existing(self) -> Path:
+        if not self.path.exists():
+            raise ValueMartsError(f"{self.path}: no warehouse yet; run `valuemarts build` first")
+        return self.path
+
+    def _writable(self, what: str) -> None:
+        if self.read_only:
+            raise ValueMartsError(f"{what}: {self.path} is open read-only; "
+                                  "use Warehouse(path, read_only=False) to load or build")
+
+
+def _path_list(paths: Paths | None) -> list[str] | None:
+    if paths is None:
+        return None
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
+def _quiet(_message: str) -> None:
+    """The default progress sink of the library: say nothing."""
+
+
+def _model_grains(warehouse: Path) -> dict[str, str]:
+    """`meta.grain` of each model, from dbt's manifest of the warehouse's last build."""
+    manifest = dbt_target_dir(warehouse) / "manifest.json"
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {n["name"]: n.get("meta", {}).get("grain", "") for n in nodes if n["resource_type"] == "model"}
