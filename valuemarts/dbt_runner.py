@@ -4,18 +4,21 @@ A separate process keeps dbt's DuckDB handle out of ours: the file it writes is 
 else until it is swapped in. The child lives and dies with its parent: it runs in its own process
 group (a terminal's Ctrl-C reaches the parent, which stops the child and cleans up), an exception
 or signal in the parent stops the whole group, and the kernel kills the child if the parent is
-killed outright (SIGKILL leaves nothing running).
+killed outright (SIGKILL leaves nothing running). Its output is read as it comes, so a build
+can show each model as it finishes.
 """
 
 from __future__ import annotations
 
-import json
 import ctypes
 import functools
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +32,44 @@ class DbtResult:
     output: str
 
 
-def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None) -> DbtResult:
-    """Run dbt against `warehouse`. The compiled config goes in as --vars and dbt's target and
-    logs sit beside the warehouse, so builds of different warehouses never share files."""
+def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
+            log: Callable[[str], None] | None = None) -> DbtResult:
+    """Run dbt against `warehouse` and wait for it.
+
+    The compiled config goes in as --vars, and dbt's target and logs sit beside the warehouse,
+    so builds of different warehouses never share files.
+
+    Parameters
+    ----------
+    args : list of str
+        The dbt command and its flags, for example ``["build", "--full-refresh"]``.
+    warehouse : Path
+        The DuckDB file dbt writes (`VALUEMARTS_WAREHOUSE` for the project's profile).
+    dbt_vars : dict, optional
+        The compiled config, passed as the `valuemarts` var.
+    log : callable, optional
+        Receives one line per model or seed as it finishes (status, name, materialization, its
+        time), one per test that does not pass, and dbt's closing tally.
+
+    Returns
+    -------
+    DbtResult
+        Models (and seeds) built, and dbt's whole output.
+
+    Raises
+    ------
+    ValueMartsError
+        dbt failed; the message holds its error lines.
+
+    Examples
+    --------
+    >>> run_dbt(["build"], Path("data/warehouse.duckdb.building"), compiled.dbt_vars, log=print)  # doctest: +SKIP
+      1/149 OK    intermediate.int_clv__metric_config (table, 0.25s)
+    """
     dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # Unbuffered, so dbt's lines arrive as it writes them and not when its buffer fills.
+    env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "PYTHONUNBUFFERED": "1"}
     command = [str(dbt), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                "--target-path", str(dbt_target_dir(warehouse)), "--log-path", str(dbt_target_dir(warehouse) / "logs")]
     if dbt_vars is not None:
@@ -41,15 +77,65 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None) -> D
         command += ["--vars", json.dumps({"valuemarts": dbt_vars}, ensure_ascii=False)]
     proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=functools.partial(_die_with_parent, os.getpid()))
+    lines: list[str] = []
     try:
-        output, _ = proc.communicate()
+        with proc.stdout:
+            for line in proc.stdout:
+                lines.append(line)
+                progress = progress_line(line) if log is not None else None
+                if progress is not None:
+                    log(progress)
+        proc.wait()
     except BaseException:
         _stop_group(proc)
         raise
+    output = "".join(lines)
     if proc.returncode != 0:
         raise ValueMartsError("dbt " + args[0] + " failed:\n" + _errors_of(output))
-    models = sum(1 for line in output.splitlines() if " OK created " in line or "OK loaded seed" in line)
+    models = sum(1 for line in lines if " OK created " in line or "OK loaded seed" in line)
     return DbtResult(models_built=models, output=output)
+
+
+# `12:01:02  18 of 149 OK created sql incremental model intermediate.int_ih__interactions .... [OK in 0.49s]`
+_NODE_DONE = re.compile(r"(?P<index>\d+) of (?P<total>\d+) (?P<status>OK|PASS|WARN|FAIL|ERROR|SKIP)\b"
+                        r"(?P<what>.*?)[ .]*\[(?P<result>[^\]]*)\]\s*$")
+_SECONDS = re.compile(r"in (\d+(?:\.\d+)?s)")
+_DONE = re.compile(r"Done\. (PASS=.*)$")
+
+
+def progress_line(line: str) -> str | None:
+    """dbt's line for a finished node, condensed to one line; None for other lines and passed tests.
+
+    Examples
+    --------
+    >>> progress_line("12:01:02  18 of 149 OK created sql incremental model intermediate.int_ih__interactions "
+    ...               ".... [OK in 0.49s]")
+    '   18/149 OK    intermediate.int_ih__interactions (incremental, 0.49s)'
+    >>> progress_line("12:01:03  19 of 149 PASS not_null_int_ih__interactions__row_key .... [PASS in 0.02s]") is None
+    True
+    """
+    done = _DONE.search(line)
+    if done:
+        return f"  dbt done: {done.group(1).strip()}"
+    node = _NODE_DONE.search(line)
+    if node is None:
+        return None
+    words = node["what"].split()
+    if not words:
+        return None
+    if "model" in words:
+        kind = words[words.index("model") - 1]  # the materialization: table, view, incremental
+    elif "seed" in words:
+        kind = "seed"
+    elif "relation" in words:
+        kind = "model"  # `SKIP relation marts.x`: upstream failed
+    elif node["status"] == "PASS":
+        return None
+    else:
+        kind = "test"
+    seconds = _SECONDS.search(node["result"])
+    timing = f", {seconds.group(1)}" if seconds else ""
+    return f"  {node['index']:>{len(node['total'])}}/{node['total']} {node['status']:<5} {words[-1]} ({kind}{timing})"
 
 
 _PR_SET_PDEATHSIG = 1
