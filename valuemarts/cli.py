@@ -2,6 +2,10 @@
 
 Exit codes: 0 success, 1 bad input (messages on stderr name the file, row/column or TOML key
 path), 2 wrong usage (argparse).
+
+Each command is a module of valuemarts.commands with `add_parser(subparsers, common)` and
+`run(args) -> int`. Only the module of the command being run is imported (all of them for the
+top-level help), so `valuemarts report` never pays for what `build` or `bench` import.
 """
 
 from __future__ import annotations
@@ -19,13 +23,32 @@ from valuemarts.paths import check_warehouse_path, default_warehouse
 COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "bench")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(warehouse: Path | None = None, command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser.
+
+    Parameters
+    ----------
+    warehouse : Path, optional
+        The --warehouse value of this invocation, known before parsing so that help can describe
+        that warehouse (`report --help` lists its metrics).
+    command : str, optional
+        The command being run (`report`, `demo-data`, ...): only its module is imported; the
+        others get a bare entry that keeps the usage line complete. None imports every command.
+
+    Examples
+    --------
+    >>> parser().parse_args(["report", "engagement", "--by", "Channel"]).by
+    'Channel'
+    """
     root = argparse.ArgumentParser(prog="valuemarts", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--warehouse", type=Path, default=None,
+    common.add_argument("--warehouse", type=Path, default=warehouse, metavar="PATH",
                         help="DuckDB warehouse file (default: $VALUEMARTS_WAREHOUSE, else data/warehouse.duckdb)")
     subparsers = root.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
+        if command is not None and _cli_name(name) != command:
+            subparsers.add_parser(_cli_name(name))
+            continue
         module = importlib.import_module(f"valuemarts.commands.{name}")
         sub = module.add_parser(subparsers, common)
         sub.set_defaults(handler=module.run)
@@ -33,7 +56,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv and argv[0] in {_cli_name(n) for n in COMMANDS} else None
+    args = parser(_warehouse_given(argv) or default_warehouse(), command).parse_args(argv)
     if getattr(args, "warehouse", None) is None:
         args.warehouse = default_warehouse()
     try:
@@ -56,6 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     except (Interrupted, KeyboardInterrupt) as exc:
         print("stopped: nothing was changed (the previous warehouse is intact)", file=sys.stderr)
         return exc.exit_code if isinstance(exc, Interrupted) else 130
+
+
+def _cli_name(module: str) -> str:
+    return module.replace("_", "-")
+
+
+def _warehouse_given(argv: list[str]) -> Path | None:
+    """--warehouse wherever it stands in `argv` (help may come before it); None when absent or
+    malformed (the real parser then reports it)."""
+    peek = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    peek.add_argument("--warehouse", type=Path)
+    try:
+        return peek.parse_known_args(argv)[0].warehouse
+    except argparse.ArgumentError:
+        return None
 
 
 if __name__ == "__main__":

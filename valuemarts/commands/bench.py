@@ -1,32 +1,36 @@
-"""`valuemarts bench ingest|metrics|model-quality|clv|compare|scale [--rows N ...]`: print a table,
-write JSON under bench/results/."""
+"""`valuemarts bench ingest|metrics|model-quality|clv|report [--rows N ...]`: print a table, write JSON
+under bench/results/."""
 
 from __future__ import annotations
 
 import argparse
 
-from valuemarts.errors import ValueMartsError
-
-CHOICES = ("ingest", "metrics", "model-quality", "clv", "compare", "scale")
+CHOICES = ("ingest", "metrics", "model-quality", "clv", "report")
 
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("bench", parents=[common], help="benchmarks (table on stdout, JSON in bench/results)")
-    p.add_argument("which", choices=CHOICES)
-    p.add_argument("--rows", type=int, nargs="+", default=None,
-                   help="IH rows (model-quality: several sizes; clv: customers); default 1000000")
-    p.add_argument("--ih-format", choices=("zip", "parquet", "json"), default="zip")
+    p = subparsers.add_parser("bench", parents=[common], help="benchmarks (table on stdout, JSON in bench/results)",
+                              description="Benchmarks on generated demo data: a table on stdout, JSON under "
+                                          "bench/results/.")
+    p.add_argument("which", choices=CHOICES,
+                   help="ingest: generation and staging throughput; metrics: build time and report latency by "
+                        "grain; model-quality: t-digest AUC error and build cost; clv: CLV summary, fit and "
+                        "training time; report: report latency as a process and in-process")
+    p.add_argument("--rows", type=int, nargs="+", default=None, metavar="N",
+                   help="IH rows (default 1000000; report: 100000); model-quality takes several sizes "
+                        "(default 1000000 5000000), clv takes customers (default 100000 1000000)")
+    p.add_argument("--ih-format", choices=("zip", "parquet", "json"), default="zip",
+                   help="ingest: IH export format to generate and stage (default %(default)s)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = args.rows or [1_000_000]
     if args.which == "ingest":
         from valuemarts.bench.ingest import run as run_ingest
-        run_ingest(rows[0], args.ih_format)
+        run_ingest((args.rows or [1_000_000])[0], args.ih_format)
     elif args.which == "metrics":
         from valuemarts.bench.metrics import run as run_metrics
-        run_metrics(rows[0])
+        run_metrics((args.rows or [1_000_000])[0])
     elif args.which == "model-quality":
         from valuemarts.bench.model_quality import run as run_model_quality
         run_model_quality(args.rows or [1_000_000, 5_000_000])
@@ -34,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
         from valuemarts.bench.clv import run as run_clv
         run_clv(tuple(args.rows or [100_000, 1_000_000]))
     else:
-        raise ValueMartsError(f"bench {args.which}: not built yet (it comes with its issue)")
+        from valuemarts.bench.report import run as run_report
+        run_report((args.rows or [100_000])[0])
     return 0

@@ -14,9 +14,12 @@ from valuemarts.paths import PROJECT_DIR, compiled_dir
 
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("compile", parents=[common], help="validate a TOML config and compile it for dbt")
-    p.add_argument("config", type=Path)
-    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: beside the warehouse)")
+    p = subparsers.add_parser("compile", parents=[common], help="validate a TOML config and compile it for dbt",
+                              description="Validate a config and write the dbt vars and report specs; errors are "
+                                          "printed one per line as KEY.PATH: message.")
+    p.add_argument("config", type=Path, help="the TOML config (reference format)")
+    p.add_argument("-o", "--out", type=Path, default=None, metavar="DIR",
+                   help="output folder (default: beside the warehouse)")
     return p
 
 
