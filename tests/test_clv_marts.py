@@ -21,11 +21,11 @@ from scipy.special import hyp2f1
 from python_udfs.clv import summary as numpy_summary
 from python_udfs.clv.engine import population
 from python_udfs.clv.engine.settings import ClvSettings
+from valuemarts.api import Warehouse
 from valuemarts.build import build
 from valuemarts.cli import main as cli_main
 from valuemarts.clv_files import write_clv_files
 from valuemarts.config.compiler import compile_config
-from valuemarts.duck import connect
 from valuemarts.errors import ConfigErrors
 from valuemarts.paths import PROJECT_DIR
 from valuemarts.reports.templates import render
@@ -216,11 +216,7 @@ class Built:
     holdings: pl.DataFrame
 
     def frame(self, sql: str) -> pl.DataFrame:
-        con = connect(self.warehouse, read_only=True)
-        try:
-            return con.execute(sql).pl()
-        finally:
-            con.close()
+        return Warehouse.open(self.warehouse).sql(sql)
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,10 @@ from scipy import stats
 from scipy.stats.contingency import odds_ratio
 
 from tests.raw_reference import labelled, read_ih_zips, staged
+from valuemarts.api import Warehouse
 from valuemarts.build import build
 from valuemarts.duck import connect
-from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
+from valuemarts.reports.query import load_metrics
 from valuemarts.reports.templates import render
 
 Z95 = stats.norm.ppf(0.975)
@@ -24,11 +25,7 @@ GRAINS = [[], ["Channel"], ["Month", "Channel", "PlacementType", "Issue"]]
 
 
 def _report(warehouse: Path, metric: str, by: list[str]) -> pl.DataFrame:
-    con = connect(warehouse, read_only=True)
-    try:
-        return con.execute(report_sql(load_metrics(warehouse), ReportRequest(metric, by))).pl()
-    finally:
-        con.close()
+    return Warehouse.open(warehouse).report(metric, by)
 
 
 def _close(actual, expected, what: str) -> None:

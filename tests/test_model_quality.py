@@ -24,10 +24,10 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from python_udfs import tdigest as td
+from valuemarts.api import Warehouse
 from valuemarts.build import build
 from valuemarts.demo import FILE_DAY, generate_ih, write_ih
-from valuemarts.duck import connect
-from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
+from valuemarts.reports.query import load_metrics
 
 TOLERANCE = 1e-4
 POSITIVE, NEGATIVE = ["Clicked"], ["Impression", "Pending"]
@@ -152,12 +152,7 @@ def by_group(rows: pl.DataFrame, by: list[str]):
 
 def report(warehouse: Path, metric: str, by: list[str], where: str | None = None,
            prop: str | None = None) -> pl.DataFrame:
-    sql = report_sql(load_metrics(warehouse), ReportRequest(metric, by, where, prop))
-    con = connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql).pl()
-    finally:
-        con.close()
+    return Warehouse.open(warehouse).report(metric, by, where, prop)
 
 
 def keyed(frame: pl.DataFrame, by: list[str]) -> dict[tuple, dict]:
