@@ -1,21 +1,58 @@
-{#- Helpers shared by the metric families. Macros in macros/metrics/ are also rendered by
-    valuemarts.reports.templates outside dbt: use only vm_ident, adapter.dispatch, return. -#}
+{#- Helpers shared by the metric families: one copy of each, used by every family's macro file.
+    The scoring macros are also rendered by valuemarts.reports.templates outside dbt: there they
+    may use only vm_ident, vm_string, adapter.dispatch and return, and a macro that returns a value
+    is called through adapter.dispatch (a default__ implementation), the one way such a call works
+    in both. Names and values from the config are data: vm_ident and vm_string quote them. -#}
 
-{#- The union of the typed grouping columns over the given metrics, first-seen order. A family's
-    state table carries them all; a column outside a metric's grouping is NULL on its rows. -#}
-{% macro union_group_columns(metrics) -%}
-    {{ return(typed_columns_union(metrics, false)) }}
+{# ---- names and literals ------------------------------------------------------------------- #}
+
+{#- Comma list of quoted column names (empty string for none). -#}
+{% macro quoted_list(names) -%}
+    {%- for name in names -%}{{ vm_ident(name) }}{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}
 
-{#- The typed grouping columns of the metrics, unioned in first-seen order: all of them, or only
-    those of the configured group_by (plus, for experiments, the experiment name and arm). -#}
-{% macro typed_columns_union(metrics, configured_only) -%}
+{#- `"a", "b", ` for a non-empty list of columns, nothing for none: a prefix for select and group
+    by lists (optionally qualified by `relation`). -#}
+{% macro key_prefix(columns, relation=none) -%}
+    {%- for column in columns -%}{{ relation ~ "." if relation }}{{ vm_ident(column) }}, {% endfor -%}
+{%- endmacro %}
+
+{#- Null-safe equality of `columns` between two relations (a NULL group value is a group). -#}
+{% macro same_keys(left, right, columns) -%}
+    {%- for column in columns -%}
+        {{ left }}.{{ vm_ident(column) }} is not distinct from {{ right }}.{{ vm_ident(column) }} and {% endfor -%}
+    true
+{%- endmacro %}
+
+{# ---- metrics and their grouping columns (dbt only: they read the compiled config) ----------- #}
+
+{#- The metrics of one family, from the compiled config. -#}
+{% macro metrics_of_family(metrics, family) -%}
+    {%- set found = [] -%}
+    {%- for metric in metrics.values() -%}
+        {%- if metric.family == family -%}{%- do found.append(metric) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{#- The union of the typed grouping columns (group_by, global filters, the family's key columns)
+    over the given metrics, first-seen order: the columns of a family's state, where a column
+    outside a metric's grouping is NULL on its rows. -#}
+{% macro union_group_columns(metrics) -%}
+    {{ return(union_typed_columns(metrics, false)) }}
+{%- endmacro %}
+
+{#- The same union over the metrics' group_by only: the grouping columns of a family's mart. -#}
+{% macro union_group_by_columns(metrics) -%}
+    {{ return(union_typed_columns(metrics, true)) }}
+{%- endmacro %}
+
+{% macro union_typed_columns(metrics, group_by_only) -%}
     {%- set seen = [] -%}
     {%- set columns = [] -%}
     {%- for metric in metrics -%}
-        {%- set names = metric.group_by + ([metric.experiment_name, metric.experiment_group] if metric.family == 'experiment' else []) -%}
         {%- for column in metric.group_columns -%}
-            {%- if (column.name in names or not configured_only) and column.name not in seen -%}
+            {%- if (column.name in metric.group_by or not group_by_only) and column.name not in seen -%}
                 {%- do seen.append(column.name) -%}
                 {%- do columns.append(column) -%}
             {%- endif -%}
@@ -37,57 +74,217 @@
     {%- endfor -%}
 {%- endmacro %}
 
-{#- Comma list of quoted column names (empty string for none). -#}
-{% macro quoted_list(names) -%}
-    {%- for name in names -%}{{ vm_ident(name) }}{{ ", " if not loop.last }}{%- endfor -%}
+{#- A family without configured metrics still gets its state's and mart's columns from a metric
+    with the family's defaults and no grouping, which the compiler writes from the family
+    registry (valuemarts/config/families.py); none for a family whose columns come from the config. -#}
+{% macro placeholder_metric(family) -%}
+    {{ return(vm_config().get('placeholder_metrics', {}).get(family)) }}
 {%- endmacro %}
 
-{#- The metrics of one family, from the compiled config. -#}
-{% macro metrics_of_family(metrics, family) -%}
-    {%- set found = [] -%}
-    {%- for metric in metrics.values() -%}
-        {%- if metric.family == family -%}{%- do found.append(metric) -%}{%- endif -%}
-    {%- endfor -%}
-    {{ return(found) }}
-{%- endmacro %}
-
-{#- A family's mart: each metric scored at its configured grain, padded to the union of columns. -#}
-{% macro family_mart(family, scores_macro, state_relation) -%}
+{#- The grain of a family's state: metric_name, the family's union of grouping columns, then
+    `extra_columns`; quoted, for the unique_combination_of_columns test. -#}
+{% macro metric_state_grain(family, extra_columns=[]) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
-    {%- set columns = typed_columns_union(metrics, true) -%}
+    {%- set placeholder = placeholder_metric(family) -%}
+    {%- set grouping = union_group_columns(metrics if metrics else ([placeholder] if placeholder else [])) -%}
+    {%- set grain = ['metric_name'] -%}
+    {%- for name in (grouping | map(attribute='name') | list) + extra_columns -%}
+        {%- if vm_ident(name) not in grain -%}{%- do grain.append(vm_ident(name)) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(grain) }}
+{%- endmacro %}
+
+{#- The grain of a family's mart: metric_name, the family's union of group_by columns, the
+    columns the metrics name in `settings` (experiment_name, experiment_group), then
+    `extra_columns`; quoted, for the unique_combination_of_columns test. -#}
+{% macro metric_mart_grain(family, extra_columns=[], settings=[]) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- set names = union_group_by_columns(metrics) | map(attribute='name') | list -%}
+    {%- for metric in metrics -%}
+        {%- for setting in settings -%}{%- do names.append(metric[setting]) -%}{%- endfor -%}
+    {%- endfor -%}
+    {%- set grain = ['metric_name'] -%}
+    {%- for name in names + extra_columns -%}
+        {%- if vm_ident(name) not in grain -%}{%- do grain.append(vm_ident(name)) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(grain) }}
+{%- endmacro %}
+
+{# ---- the two models every family has ----------------------------------------------------- #}
+
+{#- A family's state: for each of its metrics, the metric's rows in `source_relation` (which has
+    a metric_name column) summed per cell of the metric's grouping columns; `measures` are
+    aggregate expressions. Cells with zero positives or zero negatives are kept (weakness 7).
+    Without a metric of the family: the placeholder's columns, no rows. -#}
+{% macro family_state(family, source_relation, measures) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- set placeholder = placeholder_metric(family) -%}
+    {%- set columns = union_group_columns(metrics if metrics else [placeholder]) -%}
     {%- if metrics | length == 0 %}
-        {#- No metric of this family: the mart's columns, no rows. -#}
-select cast(null as varchar) as metric_name, scored.*
-from (
-{{ scores_macro(state_relation, placeholder_metric(family), [], none, []) }}
-) as scored
+select
+    cast(null as varchar) as metric_name,
+    {%- for column in columns %}
+    cast(null as {{ column.type }}) as {{ vm_ident(column.name) }},
+    {%- endfor %}
+    {{ measures | join(',\n    ') }}
+from {{ source_relation }}
 where false
+group by {% for i in range(1, columns | length + 2) %}{{ i }}{{ ", " if not loop.last }}{% endfor %}
     {%- else %}
         {%- for metric in metrics %}
-select '{{ metric.name | replace("'", "''") }}' as metric_name, scored.*
-from (
-{{ scores_macro(state_relation, metric, metric.group_by, none, columns) }}
-) as scored
+select
+    metric_name,
+    {{ group_columns_select(metric, columns) }},
+    {{ measures | join(',\n    ') }}
+from {{ source_relation }}
+where metric_name = {{ vm_string(metric.name) }}
+group by {% for i in range(1, columns | length + 2) %}{{ i }}{{ ", " if not loop.last }}{% endfor %}
 {{ "union all" if not loop.last }}
         {%- endfor %}
     {%- endif %}
 {%- endmacro %}
 
-{#- The key columns a family's state always has, beside group_by and the global filters
-    (default column names for a config without such a metric). -#}
-{% macro family_key_columns(family) -%}
-    {%- if family in ('engagement', 'conversion') -%}
-        {{ return(['ModelControlGroup']) }}
-    {%- elif family == 'experiment' -%}
-        {{ return(['ExperimentName', 'ExperimentGroup']) }}
-    {%- else -%}
-        {{ return([]) }}
+{#- A family's mart: each metric scored at its configured grain by `scores_macro` (the family's
+    `<family>_scores`, which `valuemarts report` renders too), its group_by columns placed in the
+    family's union of group_by columns so metrics with different groupings share one table.
+    Without a metric of the family: the placeholder's scores, no rows (only metric_name for a
+    family without a placeholder). -#}
+{% macro family_mart(family, scores_macro, state_relation, helper_states={}) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- set columns = union_group_by_columns(metrics) -%}
+    {%- set placeholder = placeholder_metric(family) -%}
+    {%- if metrics | length == 0 and placeholder is none %}
+select cast(null as varchar) as metric_name
+where false
+    {%- elif metrics | length == 0 %}
+select cast(null as varchar) as metric_name, scored.*
+from (
+{{ scores_macro(state_relation, placeholder, [], none, none, helper_states) }}
+) as scored
+where false
+    {%- else %}
+        {%- for metric in metrics %}
+select
+    {{ vm_string(metric.name) }} as metric_name,
+    {%- for column in columns %}
+    cast({{ "scored." ~ vm_ident(column.name) if column.name in metric.group_by else "null" }} as {{ column.type }}) as {{ vm_ident(column.name) }},
+    {%- endfor %}
+    scored.*{% if metric.group_by %} exclude ({{ quoted_list(metric.group_by) }}){% endif %}
+from (
+{{ scores_macro(state_relation, metric, metric.group_by, none, none, helper_states) }}
+) as scored
+{{ "union all by name" if not loop.last }}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}
+
+{# ---- state rows and arms ------------------------------------------------------------------- #}
+
+{#- The metric's rows of a state relation, filtered by `where_sql` (grouping columns only). -#}
+{% macro filtered_state(state_relation, metric, where_sql) -%}
+    select * from {{ state_relation }}
+    where metric_name = {{ vm_string(metric.name) }}
+    {%- if where_sql %} and ({{ where_sql }}){% endif %}
+{%- endmacro %}
+
+{#- The CTEs engagement and conversion share: the metric's state rows, filtered, summed per group
+    with the Test and Control arms (ModelControlGroup) apart; `extra_sums` add aggregates. -#}
+{% macro summed_arms(state_relation, metric, by, where_sql, extra_sums) -%}
+    {%- set arm = vm_ident('ModelControlGroup') -%}
+with state as (
+    {{ filtered_state(state_relation, metric, where_sql) }}
+),
+
+sums as (
+    select
+        {{ key_prefix(by) }}
+        coalesce(sum(positives), 0) as positives,
+        coalesce(sum(negatives), 0) as negatives,
+        coalesce(sum(positives) filter (where {{ arm }} = 'Test'), 0) as positives_test,
+        coalesce(sum(positives + negatives) filter (where {{ arm }} = 'Test'), 0) as count_test,
+        coalesce(sum(positives) filter (where {{ arm }} = 'Control'), 0) as positives_control,
+        coalesce(sum(positives + negatives) filter (where {{ arm }} = 'Control'), 0) as count_control
+        {%- for expr in extra_sums %},
+        {{ expr }}
+        {%- endfor %}
+    from state
+    {%- if by %}
+    group by {{ quoted_list(by) }}
+    {%- endif %}
+)
+{%- endmacro %}
+
+{#- The Test/Control columns of engagement and conversion, in the order of the CLI contract; the
+    interval is the pooled rate's. -#}
+{% macro lift_columns() -%}
+    {{ rate('positives_test', 'count_test') }} as {{ vm_ident('CTR_Test') }},
+    {{ rate('positives_control', 'count_control') }} as {{ vm_ident('CTR_Control') }},
+    {{ wilson_bound('positives', '(positives + negatives)', -1) }} as {{ vm_ident('CTR_ci_low') }},
+    {{ wilson_bound('positives', '(positives + negatives)', 1) }} as {{ vm_ident('CTR_ci_high') }},
+    {{ relative_lift('positives_test', 'count_test', 'positives_control', 'count_control') }} as {{ vm_ident('Lift') }},
+    {{ two_proportion_z('positives_test', 'count_test', 'positives_control', 'count_control') }} as {{ vm_ident('Lift_Z_Score') }},
+    vm_norm_p_two_sided({{ two_proportion_z('positives_test', 'count_test', 'positives_control', 'count_control') }}) as {{ vm_ident('Lift_P_Val') }}
+{%- endmacro %}
+
+{#- `order by` the grouping columns `by`, then the SQL terms `then` (nothing without any). -#}
+{% macro order_by_groups(by, then=[]) -%}
+    {%- set terms = [] -%}
+    {%- for name in by %}{% do terms.append(vm_ident(name)) %}{% endfor -%}
+    {%- for term in then %}{% do terms.append(term) %}{% endfor -%}
+    {%- if terms %}
+order by {{ terms | join(', ') }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- A metric with default settings and no grouping, to give an empty mart its columns. -#}
-{% macro placeholder_metric(family) -%}
-    {{ return({'name': '', 'family': family, 'group_by': [], 'group_columns': [], 'filter_sql': none,
-               'experiment_name': 'ExperimentName', 'experiment_group': 'ExperimentGroup',
-               'control_group': none, 'expected_split': none, 'no_experiment_value': 'N/A'}) }}
+{# ---- statistics of proportions (arguments are SQL expressions; NULL where undefined) ------ #}
+
+{#- positives / count, NULL when count is 0. -#}
+{% macro rate(positives, count) -%}
+    cast({{ positives }} as double) / nullif({{ count }}, 0)
+{%- endmacro %}
+
+{#- Wilson score interval bound at 95% (side = -1 low, +1 high). -#}
+{% macro wilson_bound(positives, count, side) -%}
+    case when {{ count }} > 0 then
+        (
+            {{ rate(positives, count) }} + 1.959963984540054 ^ 2 / (2.0 * {{ count }})
+            {{ '-' if side < 0 else '+' }} 1.959963984540054 * sqrt(
+                {{ rate(positives, count) }} * (1 - {{ rate(positives, count) }}) / {{ count }}
+                + 1.959963984540054 ^ 2 / (4.0 * {{ count }} ^ 2)
+            )
+        ) / (1 + 1.959963984540054 ^ 2 / {{ count }})
+    end
+{%- endmacro %}
+
+{#- Pooled two-proportion z statistic, positive when arm a beats arm b; n = count of each arm.
+    NULL when an arm is empty or the pooled rate is 0 or 1 (zero variance). -#}
+{% macro two_proportion_z(positives_a, count_a, positives_b, count_b) -%}
+    case when {{ count_a }} > 0 and {{ count_b }} > 0
+              and ({{ positives_a }} + {{ positives_b }}) > 0
+              and ({{ positives_a }} + {{ positives_b }}) < ({{ count_a }} + {{ count_b }}) then
+        ({{ rate(positives_a, count_a) }} - {{ rate(positives_b, count_b) }})
+        / sqrt(
+            {{ rate(positives_a ~ ' + ' ~ positives_b, '(' ~ count_a ~ ' + ' ~ count_b ~ ')') }}
+            * (1 - {{ rate(positives_a ~ ' + ' ~ positives_b, '(' ~ count_a ~ ' + ' ~ count_b ~ ')') }})
+            * (1.0 / {{ count_a }} + 1.0 / {{ count_b }})
+        )
+    end
+{%- endmacro %}
+
+{#- rate_a / rate_b - 1, NULL when rate_b is 0 or undefined. -#}
+{% macro relative_lift(positives_a, count_a, positives_b, count_b) -%}
+    {{ rate(positives_a, count_a) }} / nullif({{ rate(positives_b, count_b) }}, 0) - 1
+{%- endmacro %}
+
+{# ---- t-digests ----------------------------------------------------------------------------- #}
+
+{#- The merge of the digests of the rows matching `condition` (all rows without one); a lone
+    digest is its own merge (saves a Python call per group at the state's grain, where most
+    groups hold one cell). -#}
+{% macro merged_digest(digest, condition=none) -%}
+    {%- set only = " filter (where " ~ condition ~ ")" if condition else "" -%}
+    case
+        when count({{ digest }}){{ only }} = 1 then any_value({{ digest }}){{ only }}
+        else tdigest_merge(list({{ digest }}){{ only }})
+    end
 {%- endmacro %}

@@ -1,14 +1,24 @@
+{#- Positives and negatives of the labelled rows per metric and cell (group_by, global filters,
+    experiment name and arm). -#}
+{% macro experiment_state(labelled_relation) -%}
+{{ family_state('experiment', labelled_relation, [
+    'cast(sum(y) as bigint) as positives',
+    'cast(count(*) - sum(y) as bigint) as negatives',
+]) }}
+{%- endmacro %}
+
 {#- Experiment statistics from summed state (metric-rules "Experiments"), for any number of arms.
     Always grouped by experiment name (weakness 12); `group_by` may add slicing columns. Per
     experiment: chi-square and G-test of homogeneity (no continuity correction) and a sample-ratio
     check; per arm against the control arm: two-proportion z-test, odds ratio and relative lift
     with 95% CIs, and Holm / Benjamini-Hochberg adjusted p-values over all arm comparisons of the
-    same slice. Undefined statistics are NULL with a reason, never 0. -#}
-{% macro experiment_scores(state_relation, metric, group_by, where_sql=none, output_columns=none) -%}
+    same slice. Undefined statistics are NULL with a reason, never 0. `property` and
+    `helper_states` are unused (every family's scores take the same arguments). -#}
+{% macro experiment_scores(state, metric, by, where_sql=none, property=none, helper_states={}) -%}
     {%- set name_col = vm_ident(metric.experiment_name) -%}
     {%- set arm_col = vm_ident(metric.experiment_group) -%}
     {%- set slice = [] -%}
-    {%- for column in group_by -%}
+    {%- for column in by -%}
         {%- if column not in [metric.experiment_name, metric.experiment_group] -%}{%- do slice.append(column) -%}{%- endif -%}
     {%- endfor -%}
     {%- set slice_sql = quoted_list(slice) -%}
@@ -16,9 +26,9 @@
     {%- set control = metric.control_group -%}
     {%- set split = metric.expected_split or {} -%}
 with state as (
-    {{ filtered_state(state_relation, metric, where_sql) }}
+    {{ filtered_state(state, metric, where_sql) }}
       and {{ name_col }} is not null
-      and {{ name_col }} <> '{{ metric.no_experiment_value | replace("'", "''") }}'
+      and {{ name_col }} <> {{ vm_string(metric.no_experiment_value) }}
 ),
 
 arms as (
@@ -40,8 +50,8 @@ arms_in_experiment as (
         sum(negatives) over experiment as experiment_negatives,
         sum(n) over experiment as experiment_n,
         {%- if split %}
-        case arm {% for arm_name, weight in split.items() %}when '{{ arm_name | replace("'", "''") }}' then {{ weight }} {% endfor %}end
-            / sum(case arm {% for arm_name, weight in split.items() %}when '{{ arm_name | replace("'", "''") }}' then {{ weight }} {% endfor %}end) over experiment
+        case arm {% for arm_name, weight in split.items() %}when {{ vm_string(arm_name) }} then {{ weight }} {% endfor %}end
+            / sum(case arm {% for arm_name, weight in split.items() %}when {{ vm_string(arm_name) }} then {{ weight }} {% endfor %}end) over experiment
             as expected_share,
         {%- else %}
         1.0 / count(*) over experiment as expected_share,
@@ -51,7 +61,7 @@ arms_in_experiment as (
             order by
                 case
                     {%- if control %}
-                    when arm = '{{ control | replace("'", "''") }}' then 0
+                    when arm = {{ vm_string(control) }} then 0
                     {%- endif %}
                     when lower(arm) like '%control%' then 1
                     else 2
@@ -137,13 +147,13 @@ adjusted as (
 )
 
 select
-    {{ group_output(slice, output_columns | rejectattr('name', 'in', [metric.experiment_name, metric.experiment_group]) | list if output_columns is not none else none) }}
+    {{ key_prefix(slice) }}
     {{ name_col }},
     arm as {{ arm_col }},
-    positives as "Positives",
-    negatives as "Negatives",
-    n as "Count",
-    {{ rate('positives', 'n') }} as "CTR",
+    cast(positives as bigint) as {{ vm_ident('Positives') }},
+    cast(negatives as bigint) as {{ vm_ident('Negatives') }},
+    cast(n as bigint) as {{ vm_ident('Count') }},
+    {{ rate('positives', 'n') }} as {{ vm_ident('CTR') }},
     is_control,
     z_score,
     z_p_val,
@@ -172,5 +182,5 @@ select
     arm_count - 1 as dof,
     srm_stat
 from adjusted
-order by {{ experiment_key }}, arm
+{{- order_by_groups(slice, [name_col, 'arm']) }}
 {%- endmacro %}

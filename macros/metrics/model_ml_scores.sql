@@ -1,10 +1,11 @@
-{#- Model quality (model_ml_scores metrics): ROC AUC and average precision that are exact at every
-    grain, the reference system's t-digest versions beside them for comparison, and personalization
-    and novelty that merge exactly. The mart and `valuemarts report` render the same scoring macro;
-    everything here uses only vm_ident and return (macros/metrics/common.sql explains why). -#}
+{#- Model quality (model_ml_scores metrics): the state models and the scores the mart and
+    `valuemarts report` share. ROC AUC and average precision are exact at every grain, the
+    reference system's t-digest versions sit beside them for comparison, and personalization and
+    novelty merge exactly. -#}
 
-{#- The score columns a model is judged on (`--property`). -#}
-{% macro model_ml_scores_properties() -%}
+{#- The score columns a model is judged on: the choices of `--property` (the same for every
+    metric). -#}
+{% macro default__model_ml_scores_properties(metric=none) -%}
     {{ return(['Propensity', 'FinalPropensity']) }}
 {%- endmacro %}
 
@@ -33,41 +34,146 @@
         {%- endif %}
         {{ quoted_list(columns) }}
     from {{ relation }}
-    where metric_name = {{ model_ml_scores_literal(metric.name) }}
+    where metric_name = {{ vm_string(metric.name) }}
     {{ "union all" if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 
-{% macro model_ml_scores_literal(value) -%}
-    '{{ value | replace("'", "''") }}'
+{#- Mergeable score state of every model_ml_scores metric: per lowest-grain cell (the metric's
+    group_by and the global filters), property and class, the labelled rows, the count of each
+    score rounded to 5 significant digits (exact AUC/AP at any grain by summing counts), and a
+    t-digest of the exact scores where the metric asks for the reference's t-digest scores. -#}
+{% macro model_ml_scores_state(labelled_relation) -%}
+{%- set metrics = metrics_of_family(vm_config().metrics, 'model_ml_scores') -%}
+{%- set group_columns = union_group_columns(metrics) -%}
+{%- set group_names = group_columns | map(attribute='name') | list -%}
+{%- set properties = adapter.dispatch('model_ml_scores_properties')() -%}
+{%- set digest_metrics = metrics | selectattr('use_t_digest') | map(attribute='name') | list -%}
+
+{%- if metrics | length == 0 %}
+select
+    cast(null as varchar) as metric_name,
+    cast(null as varchar) as property,
+    cast(null as integer) as y,
+    cast(null as bigint) as row_count,
+    cast(null as bigint) as scored_row_count,
+    cast(null as map(double, bigint)) as score_counts,
+    cast(null as blob) as score_digest
+where false
+{%- else %}
+with labelled_rows as (
+    {{ model_ml_scores_cell_rows(metrics, group_columns, labelled_relation, ['y'] + properties) }}
+
+),
+
+property_scores as (
+    {%- for property in properties %}
+
+    select
+        metric_name,
+        {{ key_prefix(group_names) }}{{ vm_string(property) }} as property,
+        y,
+        cast({{ vm_ident(property) }} as double) as score
+    from labelled_rows
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
+binned_scores as (
+
+    select
+        *,
+        {{ model_ml_scores_score_bin('score') }} as score_bin
+    from property_scores
+
+)
+
+select
+    metric_name,
+    {{ key_prefix(group_names) }}property,
+    y,
+    count(*) as row_count,
+    count(score) as scored_row_count,
+    cast(histogram(score_bin) filter (where score_bin is not null) as map(double, bigint)) as score_counts,
+    {%- if digest_metrics %}
+    tdigest_build(
+        list(score) filter (where score is not null and metric_name in ({{ sql_string_list(digest_metrics) }}))
+    ) as score_digest
+    {%- else %}
+    cast(null as blob) as score_digest
+    {%- endif %}
+from binned_scores
+group by all
+{%- endif %}
 {%- endmacro %}
 
-{#- `"a", "b", ` for a non-empty list of columns, nothing for none: a prefix for select lists. -#}
-{% macro model_ml_scores_key_prefix(columns, relation=none) -%}
-    {%- for column in columns -%}
-        {{ relation ~ "." if relation }}{{ vm_ident(column) }}, {% endfor -%}
+{#- Offer-set state of every model_ml_scores metric, for personalization and novelty. An offer
+    set is the set of distinct actions (Name) shown to one customer (SubjectID) within one
+    lowest-grain cell; per cell, action and set size, the number of offer sets of that size
+    containing the action. Coarser grains sum these counts, so both scores merge exactly and
+    never depend on row order. -#}
+{% macro model_ml_scores_action_state(labelled_relation) -%}
+{%- set metrics = metrics_of_family(vm_config().metrics, 'model_ml_scores') -%}
+{%- set group_columns = union_group_columns(metrics) -%}
+{%- set group_names = group_columns | map(attribute='name') | list -%}
+{%- set offer_columns = ['SubjectID', 'Name'] | reject('in', group_names) | list -%}
+
+{%- if metrics | length == 0 %}
+select
+    cast(null as varchar) as metric_name,
+    cast(null as varchar) as {{ vm_ident('Name') }},
+    cast(null as bigint) as offer_set_size,
+    cast(null as bigint) as offer_sets
+where false
+{%- else %}
+with labelled_rows as (
+    {{ model_ml_scores_cell_rows(metrics, group_columns, labelled_relation, offer_columns) }}
+
+),
+
+offers as (
+
+    select distinct *
+    from labelled_rows
+    where {{ vm_ident('SubjectID') }} is not null
+      and {{ vm_ident('Name') }} is not null
+
+),
+
+sized_offers as (
+
+    select
+        *,
+        count(*) over (partition by metric_name, {{ key_prefix(group_names) }}{{ vm_ident('SubjectID') }}) as offer_set_size
+    from offers
+
+)
+
+select
+    metric_name,
+    {{ key_prefix(group_names + offer_columns | reject('equalto', 'SubjectID') | list) }}offer_set_size,
+    count(*) as offer_sets
+from sized_offers
+group by all
+{%- endif %}
 {%- endmacro %}
 
-{#- Null-safe equality of `columns` between two relations (a NULL group value is a group). -#}
-{% macro model_ml_scores_same_keys(left, right, columns) -%}
-    {%- for column in columns -%}
-        {{ left }}.{{ vm_ident(column) }} is not distinct from {{ right }}.{{ vm_ident(column) }} and {% endfor -%}
-    true
-{%- endmacro %}
-
-{#- Scores of one metric at grouping `by`, one row per group and property in `properties`.
-    `state` and `action_state` are int_model_ml_scores__state and __action_state; `where_sql`
-    filters their grouping columns before anything is merged. -#}
-{% macro model_ml_scores_scores(metric, by, where_sql, properties, state, action_state) -%}
-{%- set keys = model_ml_scores_key_prefix(by) -%}
-{%- set action_keys = model_ml_scores_key_prefix(by + ([] if 'Name' in by else ['Name'])) -%}
-{%- set metric_literal = model_ml_scores_literal(metric.name) -%}
+{#- Scores of one metric per group of `by` and property (only `property` when given, one of
+    model_ml_scores_properties, and then without a property column). `state` is the score state,
+    `helper_states.action_state` the offer-set state; `where_sql` filters their grouping columns
+    before anything is merged. -#}
+{% macro model_ml_scores_scores(state, metric, by, where_sql=none, property=none, helper_states={}) -%}
+{%- set properties = [property] if property else adapter.dispatch('model_ml_scores_properties')(metric) -%}
+{%- set keys = key_prefix(by) -%}
+{%- set action_keys = key_prefix(by + ([] if 'Name' in by else ['Name'])) -%}
+{%- set metric_literal = vm_string(metric.name) -%}
 with state_rows as (
 
     select *
     from {{ state }}
     where metric_name = {{ metric_literal }}
-      and property in ({% for p in properties %}{{ model_ml_scores_literal(p) }}{{ ", " if not loop.last }}{% endfor %})
+      and property in ({% for p in properties %}{{ vm_string(p) }}{{ ', ' if not loop.last }}{% endfor %})
       {%- if where_sql %}
       and ({{ where_sql }})
       {%- endif %}
@@ -81,8 +187,8 @@ class_totals as (
         coalesce(sum(row_count) filter (where y = 1), 0) as positives,
         coalesce(sum(row_count) filter (where y = 0), 0) as negatives
         {%- if metric.use_t_digest %},
-        {{ model_ml_scores_merged_digest('score_digest', 'y = 1') }} as positive_digest,
-        {{ model_ml_scores_merged_digest('score_digest', 'y = 0') }} as negative_digest
+        {{ merged_digest('score_digest', 'y = 1') }} as positive_digest,
+        {{ merged_digest('score_digest', 'y = 0') }} as negative_digest
         {%- endif %}
     from state_rows
     group by {{ keys }}property
@@ -158,7 +264,7 @@ ranking_scores as (
 action_rows as (
 
     select *
-    from {{ action_state }}
+    from {{ helper_states.action_state }}
     where metric_name = {{ metric_literal }}
       {%- if where_sql %}
       and ({{ where_sql }})
@@ -206,8 +312,8 @@ offer_set_totals as (
     select
         {{ keys }}any_value(offer_set_count) as offer_set_count,
         sum(offer_sets) as offered_actions,
-        sum(normalised_weight * normalised_weight order by "Name") as normalised_weight_squares,
-        sum(offer_sets * log2(offer_set_count / offer_sets) order by "Name") as self_information
+        sum(normalised_weight * normalised_weight order by {{ vm_ident('Name') }}) as normalised_weight_squares,
+        sum(offer_sets * log2(offer_set_count / offer_sets) order by {{ vm_ident('Name') }}) as self_information
     from action_shares
     {%- if by %}
     group by {{ quoted_list(by) }}
@@ -233,10 +339,13 @@ offer_scores as (
 )
 
 select
-    {{ model_ml_scores_key_prefix(by, "class_totals") }}class_totals.property,
-    cast(class_totals.positives as bigint) as "Positives",
-    cast(class_totals.negatives as bigint) as "Negatives",
-    cast(class_totals.positives + class_totals.negatives as bigint) as "Count",
+    {{ key_prefix(by, "class_totals") }}
+    {%- if not property %}
+    class_totals.property,
+    {%- endif %}
+    cast(class_totals.positives as bigint) as {{ vm_ident('Positives') }},
+    cast(class_totals.negatives as bigint) as {{ vm_ident('Negatives') }},
+    cast(class_totals.positives + class_totals.negatives as bigint) as {{ vm_ident('Count') }},
     ranking_scores.roc_auc,
     ranking_scores.average_precision,
     offer_scores.personalization,
@@ -247,15 +356,18 @@ select
     {%- endif %}
 from class_totals
 left join ranking_scores
-    on {{ model_ml_scores_same_keys("class_totals", "ranking_scores", by) }}
+    on {{ same_keys("class_totals", "ranking_scores", by) }}
     and class_totals.property = ranking_scores.property
 {%- if metric.use_t_digest %}
 left join tdigest_scores
-    on {{ model_ml_scores_same_keys("class_totals", "tdigest_scores", by) }}
+    on {{ same_keys("class_totals", "tdigest_scores", by) }}
     and class_totals.property = tdigest_scores.property
 {%- endif %}
 left join offer_scores
-    on {{ model_ml_scores_same_keys("class_totals", "offer_scores", by) }}
+    on {{ same_keys("class_totals", "offer_scores", by) }}
+{%- set order_terms = [] %}
+{%- for column in by %}{% do order_terms.append('class_totals.' ~ vm_ident(column)) %}{% endfor %}
+{{- order_by_groups([], order_terms + ([] if property else ['class_totals.property'])) }}
 {%- endmacro %}
 
 {#- The reference system's t-digest ROC AUC and AP (metrics-spec 5.3), for comparison only:
@@ -332,16 +444,6 @@ tdigest_scores as (
     group by {{ keys }}property
 
 ),
-{%- endmacro %}
-
-{#- The merge of the digests of rows matching `condition`; a lone digest is its own merge (saves
-    a Python call per group at the state's grain, where most groups hold one cell). -#}
-{% macro model_ml_scores_merged_digest(digest, condition) -%}
-    case
-        when count({{ digest }}) filter (where {{ condition }}) = 1
-            then any_value({{ digest }}) filter (where {{ condition }} and {{ digest }} is not null)
-        else tdigest_merge(list({{ digest }}) filter (where {{ condition }}))
-    end
 {%- endmacro %}
 
 {#- The reference's 101 thresholds 0.00, 0.01, ..., 1.00, as a list literal. -#}

@@ -1,6 +1,6 @@
 {#- mart_descriptive's scores agree with each other wherever both are reported: Min <= p25 <=
     Median <= p75 <= p90 <= p95 <= Max, Min <= Mean <= Max, Var >= 0 and Std^2 = Var (to 1e-9
-    relative); and there is one row per metric and group. -#}
+    relative). -#}
 {%- set metrics = metrics_of_family(vm_config().metrics, 'descriptive') -%}
 {%- set chain = ['Min', 'p25', 'Median', 'p75', 'p90', 'p95', 'Max'] -%}
 
@@ -10,7 +10,7 @@
 select 1 as failure where false
 {%- else %}
 {%- for metric in metrics %}
-{%- set scores = adapter.dispatch('descriptive_output_scores')(metric) %}
+{%- set scores = metric.output_scores %}
 {%- set ordered = chain | select('in', scores) | list %}
 {%- set conditions = [] %}
 {%- for column in adapter.dispatch('descriptive_described_columns')(metric) %}
@@ -32,16 +32,8 @@ select 1 as failure where false
 {%- endfor %}
 select metric_name, 'inconsistent scores' as failure
 from {{ ref('mart_descriptive') }}
-where metric_name = {{ descriptive_literal(metric.name) }}
+where metric_name = {{ vm_string(metric.name) }}
   and ({{ conditions | join('\n    or ') if conditions else 'false' }})
-
-union all
-
-select metric_name, 'more than one row per group' as failure
-from {{ ref('mart_descriptive') }}
-where metric_name = {{ descriptive_literal(metric.name) }}
-group by metric_name{% for column in metric.group_by %}, {{ vm_ident(column) }}{% endfor %}
-having count(*) > 1
 {{ "union all" if not loop.last }}
 {%- endfor %}
 {%- endif %}

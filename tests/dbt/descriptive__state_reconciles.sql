@@ -11,8 +11,8 @@ with staged_totals as (
     {%- for column in adapter.dispatch('descriptive_described_columns')(metric) %}
 
     select
-        {{ descriptive_literal(metric.name) }} as metric_name,
-        {{ descriptive_literal(column) }} as column_name,
+        {{ vm_string(metric.name) }} as metric_name,
+        {{ vm_string(column) }} as column_name,
         count({{ vm_ident(column) }}) as value_count,
         sum(try_cast({{ vm_ident(column) }} as double)) as value_sum
     from {{ ref('int_ih__interactions') }}
@@ -28,7 +28,7 @@ with staged_totals as (
 state_totals as (
 
     select metric_name, column_name, sum(value_count) as value_count, sum(value_sum) as value_sum
-    from {{ ref('int_descriptive__state') }}
+    from {{ ref('mart_descriptive__state') }}
     group by metric_name, column_name
 
 )

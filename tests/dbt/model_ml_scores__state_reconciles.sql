@@ -7,10 +7,10 @@ select 1 as failure where false
 {%- else %}
 with labelled_totals as (
 
-    {%- for property in model_ml_scores_properties() %}
+    {%- for property in adapter.dispatch('model_ml_scores_properties')() %}
     select
         metric_name,
-        '{{ property }}' as property,
+        {{ vm_string(property) }} as property,
         count(*) as row_count,
         count({{ vm_ident(property) }}) as scored_row_count
     from {{ ref('int_ih__labelled_interactions') }}
@@ -28,7 +28,7 @@ state_totals as (
         property,
         sum(row_count) as row_count,
         sum(scored_row_count) as scored_row_count
-    from {{ ref('int_model_ml_scores__state') }}
+    from {{ ref('mart_model_ml_scores__state') }}
     group by metric_name, property
 
 ),
@@ -36,7 +36,7 @@ state_totals as (
 unbalanced_rows as (
 
     select metric_name, property, 'score counts do not add up to scored_row_count' as failure
-    from {{ ref('int_model_ml_scores__state') }}
+    from {{ ref('mart_model_ml_scores__state') }}
     where coalesce(list_sum(map_values(score_counts)), 0) != scored_row_count
 
 )

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from valuemarts.config import schema
 from valuemarts.config.expressions import DerivedColumn, translate_columns, translate_filter
-from valuemarts.config.families import FAMILIES, family_of
+from valuemarts.config.families import FAMILIES, family_of, placeholder_metrics
 from valuemarts.config.known_keys import closest, unknown_key_warnings
 from valuemarts.config.toml_values import bool_like, read_toml, string, string_list, table
 from valuemarts.config.typecheck import Relation, TypeChecker, describe_type, typed_relation, with_derived
@@ -122,7 +122,7 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
         }
     metrics = {k: v for k, v in metrics.items() if v is not None}
     holdings["dedup_key"] = _holdings_dedup_key(metrics, holdings)
-    reports = _compile_reports(raw, metrics, global_filters, errors)
+    reports = _compile_reports(raw, metrics, errors)
     if errors.items:
         raise ConfigErrors(errors.items + errors.warnings)
 
@@ -139,6 +139,7 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
         "global_filters": global_filters,
         "metrics": metrics,
         "labelled_metrics": [m for m in metrics.values() if FAMILIES[m["family"]].labelled],
+        "placeholder_metrics": placeholder_metrics(),
     }
     report_specs = {
         "config_name": dbt_vars["config_name"],
@@ -400,7 +401,7 @@ def _compile_metric(name: str, value: Any, global_filters: list[str], ih: dict[s
     _FAMILY_KEYS.get(family.name, lambda *a: None)(metric, cfg, key, available, side, errors)
     metric["group_columns"] = [
         {"name": c, "type": schema.group_column_type(c, family.source)}
-        for c in dict.fromkeys(group_by + metric.get("global_filters", []) + _family_key_columns(metric))
+        for c in dict.fromkeys(group_by + metric.get("global_filters", []) + family.key_columns_of(metric))
     ]
     return metric
 
@@ -414,17 +415,8 @@ def _warn_unknown_scores(scores: Any, known: frozenset[str], key: str, errors: _
             errors.warn(f"{key}[{i}]", f"unknown score {score!r} ({hint})")
 
 
-def _family_key_columns(metric: dict[str, Any]) -> list[str]:
-    """Columns a family always keeps in its state besides group_by and the global filters."""
-    if metric["family"] == "engagement" or metric["family"] == "conversion":
-        return ["ModelControlGroup"]
-    if metric["family"] == "experiment":
-        return [metric["experiment_name"], metric["experiment_group"]]
-    return []
-
-
 def _experiment_keys(metric, cfg, key, available, side, errors) -> None:
-    for col_key, default in (("experiment_name", "ExperimentName"), ("experiment_group", "ExperimentGroup")):
+    for col_key, default in ((k.setting, k.default) for k in FAMILIES["experiment"].key_columns):
         column = errors.guard(lambda: string(cfg.get(col_key), f"{key}.{col_key}", default), default)
         _require(column, available, f"{key}.{col_key}", side, errors)
         metric[col_key] = column
@@ -445,6 +437,9 @@ def _t_digest_keys(metric, cfg, key, available, side, errors) -> None:
         for i, column in enumerate(columns):
             _require(column, available, f"{key}.columns[{i}]", side, errors)
         metric["columns"] = columns
+        # Count always (funnels and box-plot notches need it), then the configured known scores.
+        known = FAMILIES["descriptive"].scores
+        metric["output_scores"] = list(dict.fromkeys(["Count"] + [s for s in metric["scores"] if s in known]))
 
 
 def _clv_keys(metric, cfg, key, available, side, errors) -> None:
@@ -553,8 +548,7 @@ def _holdings_dedup_key(metrics: dict[str, Any], holdings: dict[str, Any]) -> li
     return []
 
 
-def _compile_reports(raw: dict[str, Any], metrics: dict[str, Any], global_filters: list[str],
-                     errors: _Errors) -> dict[str, Any]:
+def _compile_reports(raw: dict[str, Any], metrics: dict[str, Any], errors: _Errors) -> dict[str, Any]:
     reports_table = errors.guard(lambda: table(raw.get("reports"), "reports"), {})
     reports = {}
     for name, value in reports_table.items():
@@ -568,14 +562,12 @@ def _compile_reports(raw: dict[str, Any], metrics: dict[str, Any], global_filter
                                         f"configured: {', '.join(sorted(metrics)) or 'none'}")
             continue
         metric = metrics[metric_name]
-        allowed = set(metric["group_by"]) | set(global_filters if metric["family"] != "clv" else [])
-        if metric["family"] == "experiment":
-            allowed |= {metric["experiment_name"], metric["experiment_group"]}
+        allowed = {c["name"] for c in metric["group_columns"]}
         group_by = errors.guard(lambda: string_list(cfg.get("group_by"), f"{key}.group_by"), [])
         for i, column in enumerate(group_by):
             if column not in allowed:
-                errors.add(f"{key}.group_by[{i}]", f"{column!r} is not in metric {metric_name!r}'s group_by "
-                                                   f"or the global filters: {', '.join(sorted(allowed))}")
+                errors.add(f"{key}.group_by[{i}]", f"{column!r} is not in metric {metric_name!r}'s grouping "
+                                                   f"columns: {', '.join(sorted(allowed))}")
         _check_report_fields(cfg, key, metric, allowed, errors)
         reports[name] = {**cfg, "group_by": group_by, "description": cfg.get("description", name),
                          "type": cfg.get("type", "generic")}

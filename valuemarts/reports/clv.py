@@ -7,18 +7,33 @@ macros/metrics/clv.sql, which the marts' own summary and RFM scores use too).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from valuemarts.errors import ValueMartsError
 from valuemarts.reports.templates import render
 
-PERIODS = "marts.mart_clv__purchase_periods"
-CUSTOMERS = "marts.mart_clv__customers"
-SEGMENTS = "reference.rfm_segments"
+PERIODS = "mart_clv__purchase_periods"
+CUSTOMERS = "mart_clv__customers"
+SEGMENTS = "rfm_segments"   # a seed, in the reference schema
 
 
-def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, prop: str | None) -> str:
-    if prop is not None:
-        raise ValueMartsError("--property: CLV reports have no score property "
-                              "(it selects model_ml_scores' score column)")
-    return render("clv_report", metric, by, where_sql, PERIODS, CUSTOMERS, SEGMENTS)
+def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, relation: Callable[..., str]) -> str:
+    """The CLV report of `metric` per group of `by`.
+
+    Parameters
+    ----------
+    metric : dict
+        The compiled CLV metric.
+    by : list of str
+        Grouping columns, a subset of the metric's group_by.
+    where_sql : str or None
+        A filter on grouping columns, applied before anything is summarised.
+    relation : callable
+        Model name (and `default_schema`) -> relation, from valuemarts.reports.relations.
+
+    Returns
+    -------
+    str
+        A SELECT over the CLV marts.
+    """
+    return render("clv_report", metric, by, where_sql, relation(PERIODS), relation(CUSTOMERS),
+                  relation(SEGMENTS, default_schema="reference"))

@@ -1,12 +1,13 @@
 """A metric report: the metric's state re-aggregated to the requested grouping and scored.
 
-Each family module (valuemarts.reports.<family>) provides `report_sql(metric, by, where_sql,
-prop)`, rendering the same dbt macro its mart is built with.
+Every IH family renders the same way, through its row in the registry (valuemarts.config.families): its
+scoring macro `<family>_scores(state, metric, by, where_sql, property, helper_states)` over its
+public state model, the very SQL its mart is built with. CLV reports read the CLV marts
+(valuemarts.reports.clv).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,12 @@ import duckdb
 from valuemarts.config.expressions import translate_filter
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
+from valuemarts.config.families import FAMILIES, Family
 from valuemarts.ingest.landing import BUILDS
 from valuemarts.paths import compiled_dir
+from valuemarts.reports import clv
+from valuemarts.reports.relations import relation_resolver
+from valuemarts.reports.templates import render, returned
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,30 @@ def groupable_columns(metric: dict[str, Any]) -> list[str]:
     return [c["name"] for c in metric["group_columns"]]
 
 
-def report_sql(metrics: dict[str, Any], request: ReportRequest) -> str:
-    """Validate the request against the metric's grouping, then render the family's SQL."""
+def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path | None = None) -> str:
+    """The SQL of one report: validate the request against the metric's grouping, then render the
+    family's scoring macro over its state.
+
+    Parameters
+    ----------
+    metrics : dict
+        The compiled metrics (`load_metrics`).
+    request : ReportRequest
+        Metric, grouping columns, filter on grouping columns and `--property`.
+    warehouse : Path, optional
+        The warehouse the SQL will run on: its build's dbt manifest says where the state models
+        are. Without it they are read from the marts schema.
+
+    Returns
+    -------
+    str
+        A SELECT for a connection to the warehouse.
+
+    Raises
+    ------
+    ValueMartsError
+        An unknown metric, grouping column or property, or a filter outside the grouping columns.
+    """
     if request.metric not in metrics:
         raise ValueMartsError(f"metric {request.metric!r} is not configured; configured: {', '.join(sorted(metrics))}")
     metric = metrics[request.metric]
@@ -67,5 +94,35 @@ def report_sql(metrics: dict[str, Any], request: ReportRequest) -> str:
         if outside:
             raise ValueMartsError(f"--where: may use grouping columns only ({', '.join(allowed)}); got {', '.join(outside)}")
         where_sql = where.sql if where else None
-    module = importlib.import_module(f"valuemarts.reports.{metric['family']}")
-    return module.report_sql(metric, list(dict.fromkeys(request.by)), where_sql, request.prop)
+    family = FAMILIES[metric["family"]]
+    by = list(dict.fromkeys(request.by))
+    prop = report_property(family, metric, request.prop)
+    relation = relation_resolver(warehouse)
+    if family.scoring_macro is None:
+        return clv.report_sql(metric, by, where_sql, relation)
+    helper_states = {key: relation(model) for key, model in family.helper_states.items()}
+    return render(family.scoring_macro, relation(family.state_model), metric, by, where_sql, prop, helper_states)
+
+
+def report_property(family: Family, metric: dict[str, Any], requested: str | None) -> str | None:
+    """The property a report scores: the requested one, checked against the family's choices,
+    else the family's default (None: every choice, or a family without properties).
+
+    Raises
+    ------
+    ValueMartsError
+        A property for a family without properties, or one that isn't among the choices.
+    """
+    rule = family.property_rule
+    if rule is None:
+        if requested is not None:
+            raise ValueMartsError(f"--property: {family.name} reports have no property (it selects model_ml_scores' "
+                                  "score column or a descriptive metric's described column)")
+        return None
+    if requested is None:
+        return rule.default
+    choices = returned(rule.choices_macro, metric)
+    if requested not in choices:
+        raise ValueMartsError(f"--property: {requested!r} is not a {rule.selects} of metric {metric['name']!r}; "
+                              f"expected one of {', '.join(choices)}")
+    return requested

@@ -2,8 +2,9 @@
 SQL the marts are built with.
 
 Only macros under `macros/metrics/` are rendered here; they use nothing of dbt's context but
-`vm_ident`, `adapter.dispatch` and `return`, which this module provides (`vm_ident` as
-valuemarts.sql_names.quote_ident, the DuckDB rule of macros/config.sql's default__vm_ident).
+`vm_ident`, `vm_string`, `adapter.dispatch` and `return`, which this module provides (`vm_ident`
+and `vm_string` as valuemarts.sql_names.quote_ident and quote_string, the DuckDB rules of
+macros/config.sql's default__vm_ident and default__vm_string).
 The macros are compiled from the project's files only; names and other config values reach them
 as arguments, which Jinja prints as text and never renders as a template.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import jinja2
 
 from valuemarts.paths import PROJECT_DIR
-from valuemarts.sql_names import quote_ident
+from valuemarts.sql_names import quote_ident, quote_string
 
 METRIC_MACROS = PROJECT_DIR / "macros" / "metrics"
 
@@ -56,7 +57,8 @@ def _module() -> Any:
     template = env.from_string(source)
     holder: dict[str, Any] = {}
     proxy = _LateAdapter(holder)
-    module = template.make_module({"adapter": proxy, "return": _return, "vm_ident": quote_ident})
+    module = template.make_module({"adapter": proxy, "return": _return, "vm_ident": quote_ident,
+                                    "vm_string": quote_string})
     holder["module"] = module
     return module
 
@@ -75,3 +77,21 @@ def render(macro_name: str, *args: Any, **kwargs: Any) -> str:
     """The SQL text of macro `macro_name` called with these arguments."""
     result = _call(getattr(_module(), macro_name))(*args, **kwargs)
     return str(result)
+
+
+def returned(macro_name: str, *args: Any) -> Any:
+    """The value a dispatched macro returns (its default__ implementation), e.g. a list of names.
+
+    Parameters
+    ----------
+    macro_name : str
+        The name dbt code dispatches (`descriptive_described_columns`), without `default__`.
+    *args
+        The macro's arguments.
+
+    Returns
+    -------
+    Any
+        What the macro passes to `return`.
+    """
+    return _Adapter(_module()).dispatch(macro_name)(*args)

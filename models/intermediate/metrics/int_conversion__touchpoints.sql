@@ -1,5 +1,8 @@
-{#- Labelled rows of the conversion metrics with their touchpoints: the number of positive
-    labelled rows of the same customer and conversion event, over all files (weakness 6). -#}
+{#- Labelled rows of the conversion metrics with their touchpoints: the number of positive labelled
+    rows of the same customer and conversion event, over all files (weakness 6). -#}
+{%- set metrics = metrics_of_family(vm_config().metrics, 'conversion') -%}
+{%- set customer = vm_ident('SubjectID') -%}
+{%- set event = vm_ident('ConversionEventID') -%}
 with labelled as (
 
     select * from {{ ref('int_ih__labelled_interactions') }}
@@ -10,21 +13,16 @@ conversion_labelled as (
 
     select labelled.*
     from labelled
-    where metric_name in (
-        {%- for metric in metrics_of_family(vm_config().metrics, 'conversion') -%}
-        '{{ metric.name | replace("'", "''") }}'{{ ", " if not loop.last }}
-        {%- endfor -%}
-        {%- if metrics_of_family(vm_config().metrics, 'conversion') | length == 0 %}null{% endif -%}
-    )
+    where metric_name in ({{ sql_string_list(metrics | map(attribute='name') | list) if metrics else 'null' }})
 
 ),
 
 touchpoints_per_event as (
 
-    select metric_name, "SubjectID", "ConversionEventID", count(*) as touchpoints
+    select metric_name, {{ customer }}, {{ event }}, count(*) as touchpoints
     from conversion_labelled
     where y = 1
-    group by metric_name, "SubjectID", "ConversionEventID"
+    group by metric_name, {{ customer }}, {{ event }}
 
 )
 
@@ -34,5 +32,5 @@ select
 from conversion_labelled
 left join touchpoints_per_event
     on conversion_labelled.metric_name = touchpoints_per_event.metric_name
-    and conversion_labelled."SubjectID" = touchpoints_per_event."SubjectID"
-    and conversion_labelled."ConversionEventID" = touchpoints_per_event."ConversionEventID"
+    and conversion_labelled.{{ customer }} = touchpoints_per_event.{{ customer }}
+    and conversion_labelled.{{ event }} = touchpoints_per_event.{{ event }}

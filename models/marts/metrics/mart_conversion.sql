@@ -1,3 +1,3 @@
-{#- Conversion scores of every conversion metric at its configured grain (one row per metric and cell
-    of its group_by). Other groupings: `valuemarts report` re-aggregates the same state. -#}
-{{ family_mart('conversion', conversion_scores, ref('int_conversion__state')) }}
+{#- Conversion scores of every conversion metric at its configured grain (one row per metric and
+    cell of its group_by). Other groupings: `valuemarts report` scores the same state. -#}
+{{ family_mart('conversion', conversion_scores, ref('mart_conversion__state')) }}

@@ -1,3 +1,4 @@
-{#- Experiment scores of every experiment metric at its configured grain (one row per metric and cell
-    of its group_by). Other groupings: `valuemarts report` re-aggregates the same state. -#}
-{{ family_mart('experiment', experiment_scores, ref('int_experiment__state')) }}
+{#- Experiment statistics of every experiment metric at its configured grain (one row per metric,
+    cell of its group_by, experiment and arm). Other groupings: `valuemarts report` scores the same
+    state. -#}
+{{ family_mart('experiment', experiment_scores, ref('mart_experiment__state')) }}

@@ -1,0 +1,70 @@
+"""Where a dbt model lives in a warehouse, from the manifest of the build that made it.
+
+Readers outside dbt name models, never schemas: dbt's manifest.json beside the warehouse
+(`valuemarts build` writes it there) maps a model to its schema and table, so a model moved to
+another schema or aliased needs no change here. A warehouse built by plain dbt has its manifest
+in the project's target/ instead, which may belong to another warehouse: then the model is looked
+for in its default schema (marts; seeds in reference).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Callable
+
+from valuemarts.dbt_runner import dbt_target_dir
+from valuemarts.sql_names import quote_ident
+
+PROJECT = "valuemarts"
+
+
+def relation_of(model: str, warehouse: Path | None = None, default_schema: str = "marts") -> str:
+    """The quoted `schema.table` of a dbt model (or seed) in a warehouse.
+
+    Parameters
+    ----------
+    model : str
+        The dbt model or seed name, e.g. `mart_engagement__state`.
+    warehouse : Path, optional
+        The warehouse file; its build's manifest.json says where the model is.
+    default_schema : str
+        The schema assumed without a manifest, or when the manifest doesn't know the model.
+
+    Returns
+    -------
+    str
+        A relation name for the warehouse's own connection (without the database, which is named
+        after the file that was built, not the one that is read).
+    """
+    found = _manifest_relations(warehouse).get(model)
+    schema, table = found if found else (default_schema, model)
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def relation_resolver(warehouse: Path | None) -> Callable[..., str]:
+    """`relation_of` bound to one warehouse, for code that looks up several models."""
+    return partial(relation_of, warehouse=warehouse)
+
+
+def _manifest_relations(warehouse: Path | None) -> dict[str, tuple[str, str]]:
+    if warehouse is None:
+        return {}
+    manifest = dbt_target_dir(warehouse) / "manifest.json"
+    try:
+        stat = manifest.stat()
+    except FileNotFoundError:
+        return {}
+    return _read_manifest(manifest, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_manifest(manifest: Path, mtime_ns: int, size: int) -> dict[str, tuple[str, str]]:
+    """Model and seed name -> (schema, table); cached per file version (reports run often)."""
+    nodes = json.loads(manifest.read_text())["nodes"]
+    return {
+        node["name"]: (node["schema"], node.get("alias") or node["name"])
+        for node in nodes.values()
+        if node.get("package_name") == PROJECT and node.get("resource_type") in ("model", "seed")
+    }
