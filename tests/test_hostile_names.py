@@ -224,7 +224,7 @@ def test_names_come_out_exactly_as_written(hostile):
         assert name in staged, name
     assert "49" not in staged and DERIVED in hostile.columns("intermediate.int_ih__interactions")
     assert hostile.columns("marts.mart_engagement")[:4] == ["metric_name", QUOTED, JINJA_EXPR, LONG]
-    assert {hostile.injection, STATEMENTS} <= set(hostile.columns("intermediate.int_engagement__state"))
+    assert {hostile.injection, STATEMENTS} <= set(hostile.columns("marts.mart_engagement__state"))
     assert {f"{APOSTROPHE}_Count", f"{APOSTROPHE}_Mean"} <= set(hostile.columns("marts.mart_descriptive"))
     assert {JINJA_TAG, ACCENTED} <= set(hostile.columns("marts.mart_experiment"))
     (default,) = hostile.query(f"select distinct {quote_ident(DEFAULTED)} from staging.stg_pega__interactions")
