@@ -274,7 +274,7 @@ def test_demo_warehouse_marts_and_udfs(demo_warehouse) -> None:
     assert columns and len(rows) == 1
     _, rows = read_only_query(demo_warehouse.warehouse, """
         select vm_chi2_sf(3.84, 1), tdigest_quantiles(tdigest_merge(list(value_digest)), [0.5])
-        from intermediate.int_descriptive__state where value_digest is not null
+        from marts.mart_descriptive__state where value_digest is not null
     """)
     assert rows[0][0] == pytest.approx(0.05, abs=1e-3) and rows[0][1][0] is not None
     assert hashlib.sha256(demo_warehouse.warehouse.read_bytes()).hexdigest() == before
