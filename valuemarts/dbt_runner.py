@@ -104,7 +104,8 @@ _DONE = re.compile(r"Done\. (PASS=.*)$")
 
 
 def progress_line(line: str) -> str | None:
-    """dbt's line for a finished node, condensed to one line; None for other lines and passed tests.
+    """dbt's line for a finished node, condensed to one line; None for other lines, passed tests
+    and hooks that went well.
 
     Examples
     --------
@@ -129,10 +130,10 @@ def progress_line(line: str) -> str | None:
         kind = "seed"
     elif "relation" in words:
         kind = "model"  # `SKIP relation marts.x`: upstream failed
-    elif node["status"] == "PASS":
-        return None
+    elif node["status"] in ("OK", "PASS"):
+        return None  # a passed test, or an on-run hook that went well
     else:
-        kind = "test"
+        kind = "hook" if "hook:" in words else "test"
     seconds = _SECONDS.search(node["result"])
     timing = f", {seconds.group(1)}" if seconds else ""
     return f"  {node['index']:>{len(node['total'])}}/{node['total']} {node['status']:<5} {words[-1]} ({kind}{timing})"
