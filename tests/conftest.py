@@ -19,7 +19,6 @@ class DemoWarehouse:
     warehouse: Path
     config: Path
     data: Path
-    build_log: tuple[str, ...] = ()
 
     def query(self, sql: str) -> list[tuple]:
         """Rows of a read-only query."""
@@ -37,8 +36,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
 
     root = tmp_path_factory.mktemp("demo")
     write_demo(root / "data", rows=40_000, seed=7, days=30, ih_format="zip", holdings_format="csv")
-    warehouse, log = root / "warehouse.duckdb", []
+    warehouse = root / "warehouse.duckdb"
     Warehouse(warehouse, read_only=False).build(root / "data" / "config.toml", ih=root / "data" / "ih",
-                                               holdings=root / "data" / "holdings", log=log.append)
-    return DemoWarehouse(warehouse=warehouse, config=root / "data" / "config.toml", data=root / "data",
-                         build_log=tuple(log))
+                                               holdings=root / "data" / "holdings")
+    return DemoWarehouse(warehouse=warehouse, config=root / "data" / "config.toml", data=root / "data")
