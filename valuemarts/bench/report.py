@@ -73,8 +73,8 @@ def _api_calls(warehouse: Path, metric: str, by: list[str], repeats: int) -> dic
     return {"seconds": seconds, "rows": rows}
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
 
 
 if __name__ == "__main__":
