@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from valuemarts.clv_files import write_clv_files
 from valuemarts.config import schema
 from valuemarts.config.compiler import CompiledConfig, compile_file
 from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
@@ -135,17 +136,24 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
             else:
                 # Same files, same config: the marts would come out the same, so leave them as they are.
                 log("no new or changed files and the same config: nothing to build")
+                summary.models_built, summary.rows_kept = 0, 0
                 _remove(building)
         elif not files_changed:
             log("no new or changed files: nothing to load")
             _remove(building)
-        if building.exists():
+        swapped = building.exists()
+        if swapped:
             os.replace(building, warehouse)
         write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
     except BaseException:
         _remove(building)
         _restore_compiled_macro(macro_backup)
         raise
+    if swapped and summary.models_built:
+        # Files (model cards, drift alerts) only for a warehouse that went live, from its marts.
+        written = write_clv_files(warehouse)
+        if written:
+            log(f"CLV files: {len(written)} model card(s) and alert(s) under {sorted({str(p.parent) for p in written})}")
     return summary
 
 
