@@ -28,7 +28,8 @@ from valuemarts.config.compiler import compile_file
 from valuemarts.dbt_runner import dbt_target_dir, run_dbt
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
-from valuemarts.paths import PROJECT_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 TEMPLATE = PROJECT_DIR / "valuemarts" / "demo" / "config_template.toml"
 MIN_EXPOSURES = 1

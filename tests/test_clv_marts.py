@@ -27,10 +27,10 @@ from valuemarts.cli import main as cli_main
 from valuemarts.clv_files import write_clv_files
 from valuemarts.config.compiler import compile_config
 from valuemarts.errors import ConfigErrors
-from valuemarts.paths import PROJECT_DIR
 from valuemarts.reports.templates import render
 
 CDNOW = Path(__file__).parent / "data" / "CDNOW_sample.txt"
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository: its dbt project
 SEEDS = PROJECT_DIR / "seeds" / "rfm_segments.csv"
 REPORT_COLUMNS = ["frequency", "recency", "T", "monetary_value", "expected_purchases", "lifetime_value",
                   "rfm_score", "rfm_segment", "value_tier", "cluster"]

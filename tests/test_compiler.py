@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import hashlib
 import json
 import re
@@ -13,7 +15,8 @@ from valuemarts.cli import main
 from valuemarts.config.compiler import compile_config, compile_file
 from valuemarts.config.output import dbt_macro_text
 from valuemarts.errors import ConfigErrors
-from valuemarts.paths import PROJECT_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 TEMPLATE = PROJECT_DIR / "valuemarts" / "demo" / "config_template.toml"
 REFERENCE_TEMPLATE_SHA256 = "36000e8ba3dc174b5d00276f9ff21a7a0de61d9e47e409f607d8ae8662e1d263"

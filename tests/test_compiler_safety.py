@@ -5,20 +5,22 @@ Every error and warning is asserted with its exact TOML key path: that path is w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import copy
 import tomllib
 
 import duckdb
 import pytest
 
-import valuemarts.commands.compile as compile_command
 from valuemarts.cli import main
 from valuemarts.config import schema
 from valuemarts.config.compiler import compile_config
 from valuemarts.demo.config import HOLDINGS_FILES, IH_FILES, demo_config_toml
 from valuemarts.errors import ConfigErrors
 from valuemarts.ingest.landing import ensure_landing
-from valuemarts.paths import PROJECT_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 TEMPLATE = PROJECT_DIR / "valuemarts" / "demo" / "config_template.toml"
 _TEMPLATE_RAW = tomllib.loads(TEMPLATE.read_text())
@@ -229,7 +231,7 @@ def test_warnings_are_listed_with_the_errors_they_may_explain():
 
 
 def test_cli_prints_warnings_on_stderr_and_exits_0(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(compile_command, "PROJECT_DIR", tmp_path)  # the dbt macro goes here, not in the repo
+    monkeypatch.setenv("VALUEMARTS_PROJECT_DIR", str(tmp_path))  # the dbt macro goes here, not in the repo
     config = tmp_path / "config.toml"
     config.write_text(TEMPLATE.read_text().replace('file_pattern = "**/*.zip"', 'file_patern = "**/*.zip"'))
     assert main(["compile", str(config), "-o", str(tmp_path / "out"), "--warehouse", str(tmp_path / "w.duckdb")]) == 0
@@ -237,7 +239,7 @@ def test_cli_prints_warnings_on_stderr_and_exits_0(tmp_path, capsys, monkeypatch
 
 
 def test_cli_type_checks_against_the_loaded_data(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(compile_command, "PROJECT_DIR", tmp_path)
+    monkeypatch.setenv("VALUEMARTS_PROJECT_DIR", str(tmp_path))
     config = tmp_path / "config.toml"
     config.write_text(IH_ONLY_TOML)
     warehouse = tmp_path / "w.duckdb"

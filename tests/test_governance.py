@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from valuemarts.paths import PROJECT_DIR
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
+
 
 SCRIPT = PROJECT_DIR / "scripts" / "governance.py"
 

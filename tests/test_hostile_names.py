@@ -27,9 +27,10 @@ from tests.pega_files import MINIMAL_CONFIG, export_name, ih_row, write_export_z
 from valuemarts.build import build
 from valuemarts.cli import main
 from valuemarts.duck import connect
-from valuemarts.paths import PROJECT_DIR
 from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
 from valuemarts.sql_names import quote_ident
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 MARKER = "HOSTILE-NAMES-MARKER-5c1e0a"
 # Staged as `"X" , (select ...) as "Leak" , "X" as "X" , ...`: the file's content in a column.

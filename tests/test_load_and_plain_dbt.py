@@ -16,7 +16,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from valuemarts.demo import write_demo
-from valuemarts.paths import PROJECT_DIR
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
@@ -139,3 +140,15 @@ def test_plain_dbt_with_another_config_refuses_until_full_refresh(demo: Path, pr
     # Reports read the config the warehouse was last built with.
     report = valuemarts(project, warehouse, "report", "engagement", "--by", "Channel")
     assert report.returncode == 0, report.stderr
+
+
+def test_project_dir_flag_picks_the_project_wherever_the_user_runs(demo: Path, project: Path, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    compiled = valuemarts(elsewhere, tmp_path / "w.duckdb", "compile", str(demo / "config.toml"),
+                          "--project-dir", str(project))
+    assert compiled.returncode == 0, compiled.stderr
+    assert (project / "macros" / "compiled" / "valuemarts_compiled_config.sql").exists()
+    # Without the flag, a folder that is no valuemarts project falls back to the package's clone,
+    # never to the folder itself.
+    assert not (elsewhere / "macros").exists()

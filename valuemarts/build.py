@@ -27,7 +27,7 @@ from valuemarts.interrupts import stop_signals_raise
 from valuemarts.ingest.discover import discover
 from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing, last_input_paths,
                                        load_files, loaded_column_types, next_load_id, record_input_paths)
-from valuemarts.paths import PROJECT_DIR, compiled_dir
+from valuemarts.paths import compiled_dir, project_dir
 from valuemarts.warehouse_lock import exclusive_lock
 
 
@@ -130,7 +130,8 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
             refresh = full_refresh or _config_changed(building, compiled)
             if refresh or files_changed:
                 log("running dbt build" + (" (full refresh)" if refresh else ""))
-                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars)
+                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars,
+                                 log=log)
                 summary.models_built = result.models_built
                 summary.rows_kept = _rows_kept(building, summary.files)
             else:
@@ -144,7 +145,7 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
         swapped = building.exists()
         if swapped:
             os.replace(building, warehouse)
-        write_compiled(compiled, compiled_dir(warehouse), PROJECT_DIR)
+        write_compiled(compiled, compiled_dir(warehouse), project_dir())
     except BaseException:
         _remove(building)
         _restore_compiled_macro(macro_backup)
@@ -171,7 +172,7 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
                                       f"has no [{name}] section to read them with")
             files = discover(paths, side["file_pattern"], side["group_pattern"], f"{name}.file_pattern") if paths else []
             log(f"{name}: {len(files)} file(s) found")
-            loads = load_files(con, files, _rules(name, side), load_id)
+            loads = load_files(con, files, _rules(name, side), load_id, log)
             summary.files += loads
         summary.rows_read = sum(f.rows_read for f in summary.files)
         record_input_paths(con, load_id, ih_paths, holdings_paths)
@@ -259,7 +260,7 @@ def _restore_compiled_macro(content: bytes | None) -> None:
 
 
 def _compiled_macro_path() -> Path:
-    return PROJECT_DIR / "macros" / "compiled" / f"{DBT_MACRO_NAME}.sql"
+    return project_dir() / "macros" / "compiled" / f"{DBT_MACRO_NAME}.sql"
 
 
 def _remove(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The `valuemarts` command line (the public contract in shared/design/cli.md).
+"""The `valuemarts` command line (the public contract: docs/cli.md).
 
 Exit codes: 0 success, 1 bad input (messages on stderr name the file, row/column or TOML key
 path), 2 wrong usage (argparse).
@@ -45,6 +45,9 @@ def parser(warehouse: Path | None = None, command: str | None = None) -> argpars
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--warehouse", type=Path, default=warehouse, metavar="PATH",
                         help="DuckDB warehouse file (default: $VALUEMARTS_WAREHOUSE, else data/warehouse.duckdb)")
+    common.add_argument("--project-dir", type=Path, default=None, metavar="DIR",
+                        help="the valuemarts dbt project to use (default: $VALUEMARTS_PROJECT_DIR, else the "
+                             "folder you run in or its nearest parent with the project's dbt_project.yml)")
     subparsers = root.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         if command is not None and _cli_name(name) != command:
@@ -70,6 +73,22 @@ def main(argv: list[str] | None = None) -> int:
         code = main(sys.argv[1:])
         gc.freeze()
         return code
+    given = _project_dir_given(argv)
+    if given is None:
+        return _main(argv)
+    # The project is found through the environment wherever it is needed (paths.project_dir).
+    previous = os.environ.get("VALUEMARTS_PROJECT_DIR")
+    os.environ["VALUEMARTS_PROJECT_DIR"] = str(given.resolve())
+    try:
+        return _main(argv)
+    finally:
+        if previous is None:
+            del os.environ["VALUEMARTS_PROJECT_DIR"]
+        else:
+            os.environ["VALUEMARTS_PROJECT_DIR"] = previous
+
+
+def _main(argv: list[str]) -> int:
     command = argv[0] if argv and argv[0] in {_cli_name(n) for n in COMMANDS} else None
     args = parser(_warehouse_given(argv) or default_warehouse(), command).parse_args(argv)
     if getattr(args, "warehouse", None) is None:
@@ -101,12 +120,22 @@ def _cli_name(module: str) -> str:
 
 
 def _warehouse_given(argv: list[str]) -> Path | None:
-    """--warehouse wherever it stands in `argv` (help may come before it); None when absent or
-    malformed (the real parser then reports it)."""
+    """--warehouse wherever it stands in `argv` (help may come before it)."""
+    return _peek(argv, "--warehouse")
+
+
+def _project_dir_given(argv: list[str]) -> Path | None:
+    """--project-dir, needed before anything looks for the project."""
+    return _peek(argv, "--project-dir")
+
+
+def _peek(argv: list[str], flag: str) -> Path | None:
+    """The path given to `flag` anywhere in `argv`; None when absent or malformed (the real
+    parser then reports it)."""
     peek = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    peek.add_argument("--warehouse", type=Path)
+    peek.add_argument(flag, type=Path, dest="value")
     try:
-        return peek.parse_known_args(argv)[0].warehouse
+        return peek.parse_known_args(argv)[0].value
     except argparse.ArgumentError:
         return None
 

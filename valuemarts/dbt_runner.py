@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from valuemarts.errors import ValueMartsError
-from valuemarts.paths import PROJECT_DIR
+from valuemarts.paths import project_dir
 
 
 @dataclass
@@ -70,12 +70,13 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
     # Unbuffered, so dbt's lines arrive as it writes them and not when its buffer fills.
     env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
-    command = [str(dbt), "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    project = project_dir()
+    command = [str(dbt), "--no-use-colors", *args, "--project-dir", str(project), "--profiles-dir", str(project),
                "--target-path", str(dbt_target_dir(warehouse)), "--log-path", str(dbt_target_dir(warehouse) / "logs")]
     if dbt_vars is not None:
         # Unescaped unicode: dbt's YAML reader rejects the surrogate pairs JSON writes for emoji.
         command += ["--vars", json.dumps({"valuemarts": dbt_vars}, ensure_ascii=False)]
-    proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=functools.partial(_die_with_parent, os.getpid()))
     lines: list[str] = []
     try:

@@ -11,7 +11,7 @@ _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
 
-def find_project_dir() -> Path:
+def project_dir() -> Path:
     """The dbt project valuemarts works in: $VALUEMARTS_PROJECT_DIR (the CLI's --project-dir sets
     it), else the folder the user runs in or the nearest parent holding valuemarts'
     dbt_project.yml, else the clone the package was installed from. The compiled config and the
@@ -34,12 +34,10 @@ def _is_valuemarts_project(folder: Path) -> bool:
         return False
 
 
-PROJECT_DIR = find_project_dir()
-
 
 def default_warehouse() -> Path:
     env = os.environ.get("VALUEMARTS_WAREHOUSE")
-    return Path(env) if env else PROJECT_DIR / "data" / "warehouse.duckdb"
+    return Path(env) if env else project_dir() / "data" / "warehouse.duckdb"
 
 
 def compiled_dir(warehouse: Path) -> Path:

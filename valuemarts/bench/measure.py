@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from valuemarts.errors import ValueMartsError
-from valuemarts.paths import PROJECT_DIR
+from valuemarts.paths import project_dir
 from valuemarts.tables import write_rows
 
 
@@ -36,7 +36,7 @@ def measure(command: list[str]) -> Measurement:
 
 def write_result(name: str, columns: list[str], rows: list[list], extra: dict) -> Path:
     write_rows(columns, rows, "table")
-    out = PROJECT_DIR / "bench" / "results" / f"{name}.json"
+    out = project_dir() / "bench" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "benchmark": name,

@@ -19,7 +19,7 @@ import polars as pl
 from valuemarts.bench.measure import measure, write_result
 from valuemarts.dbt_runner import dbt_target_dir
 from valuemarts.duck import connect
-from valuemarts.paths import PROJECT_DIR, compiled_dir
+from valuemarts.paths import compiled_dir, project_dir
 from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
 
 MODELS = ["int_model_ml_scores__state", "int_model_ml_scores__action_state", "int_descriptive__state",
@@ -59,7 +59,7 @@ def _dbt_run(warehouse: Path, models: list[str]) -> list[str]:
     dbt = Path(sys.executable).parent / "dbt"
     target = dbt_target_dir(warehouse)
     return ["env", f"VALUEMARTS_WAREHOUSE={warehouse}", "DBT_SEND_ANONYMOUS_USAGE_STATS=false",
-            str(dbt), "run", "--select", *models, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            str(dbt), "run", "--select", *models, "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir()),
             "--target-path", str(target), "--log-path", str(target / "logs"),
             "--vars", (compiled_dir(warehouse) / "vars.yml").read_text()]
 

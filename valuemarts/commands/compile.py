@@ -10,7 +10,7 @@ from valuemarts.config.compiler import compile_file
 from valuemarts.config.output import write_compiled
 from valuemarts.duck import connect
 from valuemarts.ingest.landing import loaded_column_types
-from valuemarts.paths import PROJECT_DIR, compiled_dir
+from valuemarts.paths import compiled_dir, project_dir
 
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     compiled = compile_file(args.config, ih_columns=ih_columns, holdings_columns=holdings_columns)
     for warning in compiled.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    for path in write_compiled(compiled, args.out or compiled_dir(args.warehouse), PROJECT_DIR):
+    for path in write_compiled(compiled, args.out or compiled_dir(args.warehouse), project_dir()):
         print(f"wrote {path}")
     return 0
 

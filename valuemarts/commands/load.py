@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from valuemarts.build import load
+from valuemarts.commands.build import progress
 
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
@@ -24,8 +23,10 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = load(args.config, args.warehouse, args.ih, args.holdings,
-                   log=lambda m: print(m, file=sys.stderr), wait=args.wait)
+    from valuemarts.api import Warehouse
+
+    summary = Warehouse(args.warehouse, read_only=False).load(
+        args.config, ih=args.ih, holdings=args.holdings, wait=args.wait, log=progress)
     for line in summary.lines():
         print(line)
     return 0

@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -118,7 +119,8 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def load_files(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile], rules: SourceRules,
-               load_id: int) -> list[FileLoad]:
+               load_id: int, log: Callable[[str], None] | None = None) -> list[FileLoad]:
+    """Land each new or changed file; `log` gets a line per file (status and rows) as it goes."""
     results = []
     for file in files:
         digest = file_sha256(file.path)
@@ -127,6 +129,8 @@ def load_files(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile], rule
             "order by load_id desc, file_seq desc limit 1", [rules.name, str(file.path)]).fetchone()
         if previous is not None and previous[0] == digest:
             results.append(FileLoad(str(file.path), file.group, "skipped", 0, None))
+            if log:
+                log(f"  {file.path.name}: skipped (already loaded)")
             continue
         rows = _stage_file(con, file, rules)
         status = "new" if previous is None else "replaced"
@@ -138,6 +142,8 @@ def load_files(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile], rule
                     [load_id, file_seq, rules.name, str(file.path), file.group, digest,
                      file.path.stat().st_size, rows, status])
         results.append(FileLoad(str(file.path), file.group, status, rows, file_seq))
+        if log:
+            log(f"  {file.path.name}: {rows:,} rows ({status})")
     con.execute("drop table if exists _incoming")
     return results
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import jinja2
 
-from valuemarts.paths import PROJECT_DIR
+from valuemarts.paths import project_dir
 from valuemarts.sql_names import quote_ident, quote_string
 
-METRIC_MACROS = PROJECT_DIR / "macros" / "metrics"
 
 
 class _MacroReturn(Exception):
@@ -53,7 +52,7 @@ def _call(macro: Any) -> Any:
 @lru_cache(maxsize=1)
 def _module() -> Any:
     env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
-    source = "\n".join(p.read_text() for p in sorted(METRIC_MACROS.glob("*.sql")))
+    source = "\n".join(p.read_text() for p in sorted((project_dir() / "macros" / "metrics").glob("*.sql")))
     template = env.from_string(source)
     holder: dict[str, Any] = {}
     proxy = _LateAdapter(holder)
