@@ -28,6 +28,7 @@ demo: demo-data build
 	@echo "The viewer is not built yet; query the marts with: $(BIN)/valuemarts sql \"select * from marts.mart_file_loads\""
 
 test: install
+	$(BIN)/python scripts/governance.py
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:

@@ -1,6 +1,6 @@
 """How accurate and how fast is our t-digest? Prints a table, writes results/tdigest_accuracy.json.
 
-Rank error of p25/p50/p75/p90/p95 against the raw sorted sample (the metric-rules promise is 1%):
+Rank error of p25/p50/p75/p90/p95 against the raw sorted sample (docs/metrics.md#descriptive promises 1%):
 distance from q to the ECDF interval [#(x < est)/n, #(x <= est)/n], i.e. |ECDF(est) − q| without
 ties. Each case is measured for one digest of the whole sample and for a digest merged from 1,000
 random groups of uneven size. Timing is the SQL path: 1M values in 50k groups through DuckDB.

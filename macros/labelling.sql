@@ -1,4 +1,4 @@
-{#- The labelled rows of one metric (metric-rules "Labelled rows"): rows whose Outcome is in
+{#- The labelled rows of one metric (docs/metrics.md#labelled-rows): rows whose Outcome is in
     the metric's positive or negative list, after the metric's filter, collapsed to one row per
     (InteractionID, ActionID, Rank) with y = 1 if any is positive (a true dedup, weakness 4).
     Narrow on purpose: the key, y and the deciding row's `_row_key` (earliest positive if y = 1,

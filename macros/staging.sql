@@ -6,7 +6,7 @@
 {%- endmacro %}
 
 {#- Strip a leading px/py/pz unless the stripped name is itself a column, then upper-case the
-    first letter (metrics-spec 2.2 step 2; the reference's suffix step is a no-op, weakness 14). -#}
+    first letter (docs/metrics.md#staging-rules; the reference's suffix step is a no-op, weakness 14). -#}
 {% macro pega_column_name(raw_name, raw_names) -%}
     {%- set stripped = modules.re.sub('^p[xyz]', '', raw_name) -%}
     {%- set kept = raw_name if (stripped != raw_name and stripped in raw_names) else stripped -%}

@@ -1,5 +1,5 @@
 {#- Pega writes timestamps as strings like `20241010T145658.123 GMT`. The zone name is honoured
-    (metric-rules: GMT is UTC), and native timestamps from parquet pass through. Unparseable values
+    (docs/metrics.md#staging-rules: GMT is UTC), and native timestamps from parquet pass through. Unparseable values
     give NULL here; the loader rejects them earlier with the file, row and column. -#}
 {% macro parse_pega_timestamp(expr) -%}
     {{ return(adapter.dispatch('parse_pega_timestamp', 'valuemarts')(expr)) }}

@@ -1,6 +1,6 @@
 """A mergeable t-digest in numpy, built and merged for many groups at once.
 
-Descriptive percentiles must merge across state rows and file groups (metric-rules: "within 1%
+Descriptive percentiles must merge across state rows and file groups (docs/metrics.md#descriptive: "within 1%
 rank of the exact ones"), and DuckDB has no Python aggregates, so SQL builds one digest per group
 from `list(x)` and merges lists of digests. Both steps therefore work on a whole batch of groups
 in one vectorised pass (`build_groups`, `merge_groups`) rather than one Python loop per value.

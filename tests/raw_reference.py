@@ -1,5 +1,5 @@
 """An independent reading of raw demo exports in Polars: the reference the marts are checked
-against. It follows shared/design/metric-rules.md directly, sharing no code with the pipeline."""
+against. It follows docs/metrics.md directly, sharing no code with the pipeline."""
 
 from __future__ import annotations
 

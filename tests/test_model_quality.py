@@ -129,7 +129,7 @@ def binning_bound(scores: np.ndarray, bins: np.ndarray, y: np.ndarray) -> float:
 
 
 def reference_tdigest_scores(positive: td.TDigest, negative: td.TDigest) -> tuple[float, float]:
-    """metrics-spec 5.3 on two digests: 0.01 threshold grid, trapezoid AUC, interpolated AP."""
+    """The reference system's t-digest scores (docs/metrics.md#model-quality) on two digests: 0.01 threshold grid, trapezoid AUC, interpolated AP."""
     thresholds = np.round(np.linspace(0, 1, 101), 4)
     tpr = 1 - np.append(positive.cdfs(thresholds), 1.0)
     fpr = 1 - np.append(negative.cdfs(thresholds), 1.0)

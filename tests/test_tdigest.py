@@ -1,6 +1,6 @@
 """t-digest accuracy and SQL behaviour (python_udfs.tdigest, python_udfs.tdigest_udfs).
 
-Accuracy is rank error, the metric-rules promise ("percentiles within 1% rank of the exact ones"):
+Accuracy is rank error, the promise of docs/metrics.md#descriptive ("percentiles within 1% rank of the exact ones"):
 the distance from q to the ECDF interval [#(x < est)/n, #(x <= est)/n] of the raw sample. For data
 without ties this is |ECDF(est) − q|; with ties it does not penalise an estimate that hits the tied
 value, which even numpy's exact quantile could not avoid.

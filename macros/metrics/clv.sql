@@ -72,7 +72,7 @@ group by {{ quoted_list(key_columns) }}, purchase_date
 {%- endmacro %}
 
 
-{#- Frequency, recency, T and monetary value per key, from purchase periods (design/metric-rules.md,
+{#- Frequency, recency, T and monetary value per key, from purchase periods (docs/metrics.md#customer-summary,
     CLV): frequency = periods - 1; recency = last - first period (the age at the last purchase, which
     BG/NBD expects; the reference passed days since the last purchase, weakness 5); T = observation
     end - first period; recency and T in the model unit (days_per_unit days); monetary_value = mean

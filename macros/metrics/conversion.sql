@@ -1,4 +1,4 @@
-{#- Conversion (metric-rules "Rates, lift and tests"): the state model and the scores the mart
+{#- Conversion (docs/metrics.md#conversion): the state model and the scores the mart
     and `valuemarts report` share. -#}
 
 {#- Positives, negatives, revenue and touchpoints of the labelled rows per metric and cell

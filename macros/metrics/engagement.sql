@@ -1,4 +1,4 @@
-{#- Engagement (metric-rules "Rates, lift and tests"): the state model and the scores the mart
+{#- Engagement (docs/metrics.md#engagement): the state model and the scores the mart
     and `valuemarts report` share. -#}
 
 {#- Positives and negatives of the labelled rows per metric and cell (group_by, global filters,

@@ -7,7 +7,7 @@
 ]) }}
 {%- endmacro %}
 
-{#- Experiment statistics from summed state (metric-rules "Experiments"), for any number of arms.
+{#- Experiment statistics from summed state (docs/metrics.md#experiment), for any number of arms.
     Always grouped by experiment name (weakness 12); `group_by` may add slicing columns. Per
     experiment: chi-square and G-test of homogeneity (no continuity correction) and a sample-ratio
     check; per arm against the control arm: two-proportion z-test, odds ratio and relative lift

@@ -370,7 +370,7 @@ left join offer_scores
 {{- order_by_groups([], order_terms + ([] if property else ['class_totals.property'])) }}
 {%- endmacro %}
 
-{#- The reference system's t-digest ROC AUC and AP (metrics-spec 5.3), for comparison only:
+{#- The reference system's t-digest ROC AUC and AP (docs/metrics.md#model-quality), for comparison only:
     per group the class digests' mid-rank CDFs at thresholds 0.00, 0.01, ..., 1.00 plus the
     1.0 DataSketches appends, TPR = 1 - CDF_pos, FPR = 1 - CDF_neg; AUC = trapezoids along the
     thresholds (the ROC polyline; the reference's unstable argsort leaves ties in FPR unordered),

@@ -1,13 +1,13 @@
 """Per-customer (frequency, recency, T, monetary_value) from transactions: the numpy reference.
 
-The production summary is SQL; this module pins down the rules it must match (design/metric-rules.md,
+The production summary is SQL; this module pins down the rules it must match (docs/metrics.md#customer-summary,
 CLV) and feeds the tests and benchmarks:
 
 * purchases on the same day are one purchase period (the models count purchase occasions, and
   several order lines on one day are one occasion);
 * frequency = periods - 1 (the first purchase starts the customer's clock and is not a repeat);
 * recency = last - first period: the customer's *age at her last purchase* (t_x in the papers), not
-  "time since last purchase" as the reference computed it (metrics-spec section 10, weakness 5);
+  "time since last purchase" as the reference computed it (docs/metrics.md#reference-weaknesses, weakness 5);
 * T = observation end - first period: the customer's age at the end of the observation window;
 * monetary_value = mean spend of the repeat periods (Gamma-Gamma models repeat spend only); NaN
   for one-time buyers;

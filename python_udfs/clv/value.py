@@ -4,7 +4,7 @@ Time units are explicit everywhere. BG/NBD parameters are fitted on recency/T in
 summary's `time_unit`, days or weeks); the horizon and the discounting period must be in that same
 unit, and `to_time_unit` converts years or months into it. The reference passed 365 * years to
 lifetimes' `customer_lifetime_value`, whose `time` is in *months*, so its "1 year" CLV was a
-~30-year one (metrics-spec section 10, weakness 5); here nothing is in an implied unit.
+~30-year one (docs/metrics.md#reference-weaknesses, weakness 5); here nothing is in an implied unit.
 """
 
 from __future__ import annotations

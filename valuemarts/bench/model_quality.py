@@ -22,7 +22,7 @@ from valuemarts.duck import connect
 from valuemarts.paths import compiled_dir, project_dir
 from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
 
-MODELS = ["int_model_ml_scores__state", "int_model_ml_scores__action_state", "int_descriptive__state",
+MODELS = ["mart_model_ml_scores__state", "mart_model_ml_scores__action_state", "mart_descriptive__state",
           "mart_model_ml_scores", "mart_descriptive"]
 METRIC = "model_ml_scores"
 GRAINS = {"all data": [], "Channel x PlacementType": ["Channel", "PlacementType"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-# Technical IH columns the reference system drops before anything else (metrics-spec 2.2 step 1).
+# Technical IH columns the reference system drops before anything else (docs/metrics.md#staging-rules).
 DROP_IH_COLUMNS: tuple[str, ...] = (
     "pxFactID", "pyLabel", "pxUpdateDateTime", "pxStreamPartition", "EvaluationCriteria",
     "pyOrganization", "pyUnit", "pyDivision", "pyComponent", "pyApplicationVersion", "pyStrategy",
@@ -64,7 +64,7 @@ def group_column_type(name: str, source: str) -> str:
 
 
 def pega_column_name(raw: str, raw_names: set[str] | frozenset[str]) -> str:
-    """The reference system's rename rule (metrics-spec 2.2 step 2).
+    """The reference system's rename rule (docs/metrics.md#staging-rules).
 
     Strip a leading px/py/pz unless the stripped name is itself one of the original columns,
     then upper-case the first letter. Mirrors the `pega_column_name` dbt macro; a test keeps

@@ -1,4 +1,4 @@
-"""Find export files and their file groups, as the reference system does (metrics-spec 1)."""
+"""Find export files and their file groups, as the reference system does (docs/metrics.md#staging-rules)."""
 
 from __future__ import annotations
 
