@@ -15,7 +15,6 @@ from typing import Any
 
 import duckdb
 
-from valuemarts.config.expressions import translate_filter
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.config.families import FAMILIES, Family
@@ -89,6 +88,8 @@ def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path 
         raise ValueMartsError(f"--by: {', '.join(unknown)} not in metric {request.metric!r}'s grouping: {', '.join(allowed)}")
     where_sql = None
     if request.where:
+        from valuemarts.config.expressions import translate_filter  # sqlglot: only when filtering
+
         where = translate_filter(request.where, "--where")
         outside = sorted(set(where.columns) - set(allowed)) if where else []
         if outside:
