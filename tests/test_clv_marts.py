@@ -22,7 +22,7 @@ from python_udfs.clv import summary as numpy_summary
 from python_udfs.clv.engine import population
 from python_udfs.clv.engine.settings import ClvSettings
 from valuemarts.api import Warehouse
-from valuemarts.build import build
+from tests.api_build import build
 from valuemarts.cli import main as cli_main
 from valuemarts.clv_files import write_clv_files
 from valuemarts.config.compiler import compile_config

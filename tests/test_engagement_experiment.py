@@ -15,7 +15,7 @@ from scipy.stats.contingency import odds_ratio
 
 from tests.raw_reference import labelled, read_ih_zips, staged
 from valuemarts.api import Warehouse
-from valuemarts.build import build
+from tests.api_build import build
 from valuemarts.duck import connect
 from valuemarts.reports.query import load_metrics
 from valuemarts.reports.templates import render

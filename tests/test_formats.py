@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from valuemarts.build import build
+from tests.api_build import build
 from valuemarts.demo import demo_config_toml, generate_holdings, generate_ih, write_holdings, write_ih
 from valuemarts.duck import connect
 

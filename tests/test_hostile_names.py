@@ -24,10 +24,10 @@ import jinja2
 import pytest
 
 from tests.pega_files import MINIMAL_CONFIG, export_name, ih_row, write_export_zip
-from valuemarts.build import build
+from tests.api_build import build
+from valuemarts.api import Warehouse
 from valuemarts.cli import main
 from valuemarts.duck import connect
-from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
 from valuemarts.sql_names import quote_ident
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
@@ -261,13 +261,8 @@ def test_descriptive_report_of_a_hostile_column(hostile):
 
 def test_report_by_the_injection_column_through_the_python_api(hostile):
     """A name with a comma can't go through `--by`; the report SQL still takes it as data."""
-    con = connect(hostile.warehouse, read_only=True)
-    try:
-        sql = report_sql(load_metrics(hostile.warehouse), ReportRequest(ENGAGEMENT, [hostile.injection]))
-        got = {r[0]: (r[1], r[2]) for r in con.execute(f'select {quote_ident(hostile.injection)}, "Positives", "Count" '
-                                                        f"from ({sql})").fetchall()}
-    finally:
-        con.close()
+    report = Warehouse(hostile.warehouse).report(ENGAGEMENT, by=[hostile.injection])
+    got = {r[0]: (r[1], r[2]) for r in report.select(hostile.injection, "Positives", "Count").iter_rows()}
     rows = [{**r, "i": f"i{int(r['pxInteractionID']) % 2}"} for r in hostile.rows]
     assert got == {k[0]: v for k, v in _raw_counts(rows, ["i"]).items()}
 

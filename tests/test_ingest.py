@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.pega_files import MINIMAL_CONFIG, export_name, ih_row, write_export_zip
-from valuemarts.build import build
+from tests.api_build import build
 from valuemarts.cli import main
 from valuemarts.config.schema import pega_column_name, renamed_columns
 from valuemarts.duck import connect

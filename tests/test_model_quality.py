@@ -25,7 +25,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from python_udfs import tdigest as td
 from valuemarts.api import Warehouse
-from valuemarts.build import build
+from tests.api_build import build
 from valuemarts.demo import FILE_DAY, generate_ih, write_ih
 from valuemarts.reports.query import load_metrics
 
