@@ -148,14 +148,20 @@ def test_waiting_builds_both_land(demo: Path, tmp_path: Path):
 
 # --- interrupted and killed builds -----------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_stopped_build_cleans_up_and_stops_dbt(demo: Path, built: Path, tmp_path: Path, sig: signal.Signals):
+def build_running_dbt(demo: Path, built: Path, tmp_path: Path) -> tuple[Path, str, subprocess.Popen, int]:
+    """A copy of the built warehouse (and its hash), and a build on it that has started dbt (its pid)."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy2(built, warehouse)
     before = sha256(warehouse)
     proc = start_build(warehouse, demo, ih_files(demo))
     wait_for(lambda: dbt_children(proc.pid), "dbt to start")
     (child,) = dbt_children(proc.pid)
+    return warehouse, before, proc, child
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stopped_build_cleans_up_and_stops_dbt(demo: Path, built: Path, tmp_path: Path, sig: signal.Signals):
+    warehouse, before, proc, child = build_running_dbt(demo, built, tmp_path)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig
@@ -166,12 +172,7 @@ def test_stopped_build_cleans_up_and_stops_dbt(demo: Path, built: Path, tmp_path
 
 
 def test_killed_build_leaves_nothing_running_and_the_next_build_works(demo: Path, built: Path, tmp_path: Path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy2(built, warehouse)
-    before = sha256(warehouse)
-    proc = start_build(warehouse, demo, ih_files(demo))
-    wait_for(lambda: dbt_children(proc.pid), "dbt to start")
-    (child,) = dbt_children(proc.pid)
+    warehouse, before, proc, child = build_running_dbt(demo, built, tmp_path)
     proc.kill()
     proc.communicate(timeout=30)
     wait_for(lambda: not alive(child), "dbt to die with its parent", timeout=30)
