@@ -11,7 +11,7 @@ and extension downloads switched off besides, so nothing touches a file or the n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -49,15 +49,19 @@ def typed_relation(types: Mapping[str, str | None]) -> Relation:
 
 
 def with_derived(relation: Relation, derived: list[tuple[str, str]]) -> Relation:
-    """The relation after derived columns, as the `derived_column_ctes` macro applies them: side by
-    side, each reading the input, an existing name replaced in place."""
+    """The relation after derived columns (see `derived_select_list`)."""
     if not derived:
         return relation
-    replaced = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name in relation.columns]
-    added = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name not in relation.columns]
-    star = "*" + (f" replace ({', '.join(replaced)})" if replaced else "")
-    return Relation(f"select {', '.join([star] + added)} from ({relation.sql}) as input",
+    return Relation(f"select {derived_select_list(derived, relation.columns)} from ({relation.sql}) as input",
                     relation.columns | {name for name, _ in derived})
+
+
+def derived_select_list(derived: Sequence[tuple[str, str]], existing: Collection[str]) -> str:
+    """`*` with derived columns applied as the `derived_column_ctes` macro applies them: side by
+    side, each reading the input, a derived column of an existing name replacing it in place."""
+    replaced = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name in existing]
+    added = [f"({sql}) as {quote_ident(name)}" for name, sql in derived if name not in existing]
+    return ", ".join(["*" + (f" replace ({', '.join(replaced)})" if replaced else "")] + added)
 
 
 class TypeChecker:

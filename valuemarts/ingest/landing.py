@@ -18,6 +18,7 @@ from typing import Callable
 import duckdb
 
 from valuemarts.config import schema
+from valuemarts.config.typecheck import derived_select_list
 from valuemarts.errors import InputFileError
 from valuemarts.ingest.discover import DiscoveredFile
 from valuemarts.ingest.readers import ROW_NUMBER, first_line, read_into, row_note
@@ -203,7 +204,7 @@ class _Origin:
 def _landed_order(con: duckdb.DuckDBPyConnection, rules: SourceRules, raw_names: list[str]) -> list[str]:
     """Raw columns as the landing table will hold them once this file is in: its columns, then
     the new ones `_append` adds. Staging renames over all of them, not just this file's."""
-    landing = list(_landing_types(con, rules))
+    landing = list(_landing_types(con, rules.name))
     return landing + [n for n in raw_names if n not in landing and n not in rules.drop_columns
                       and n not in _LINEAGE_TYPES]
 
@@ -249,7 +250,7 @@ def _create_staged_view(con: duckdb.DuckDBPyConnection, rules: SourceRules, land
     """`_incoming` as stg_pega__* will see its rows: columns other files brought NULL, each
     column renamed, typed and defaulted, and on IH the fields staging derives."""
     incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    landing = _landing_types(con, rules)
+    landing = _landing_types(con, rules.name)
     columns = [quote_ident(n) if n in incoming else f"cast(null as {landing[n]}) as {quote_ident(n)}" for n in landed]
     con.execute(f"create or replace temp view {_LANDED} as select {', '.join(columns + [ROW_NUMBER])} from _incoming")
     staged = f"select {', '.join(_staged_select(rules, renamed))} from {_LANDED}"
@@ -287,8 +288,9 @@ def _check_config_expressions(con: duckdb.DuckDBPyConnection, rules: SourceRules
     try:
         if rules.name in _FILTER_AFTER_DERIVED:
             _check_derived_columns(con, rules, _STAGED, origin)
+            derived = [(d["name"], d["sql"]) for d in rules.derived_columns]
             con.execute(f"create or replace temp view {_DERIVED} as "
-                        f"select {_with_derived(rules, _columns(con, _STAGED))} from {_STAGED}")
+                        f"select {derived_select_list(derived, _columns(con, _STAGED))} from {_STAGED}")
             if rules.filter_sql:
                 _evaluate(con, _DERIVED, "filter", rules.filter_sql, origin)
         elif rules.filter_sql:
@@ -305,13 +307,6 @@ def _check_config_expressions(con: duckdb.DuckDBPyConnection, rules: SourceRules
 def _check_derived_columns(con: duckdb.DuckDBPyConnection, rules: SourceRules, view: str, origin: _Origin) -> None:
     for column in rules.derived_columns:
         _evaluate(con, view, f"derived column {column['name']}", column["sql"], origin)
-
-
-def _with_derived(rules: SourceRules, existing: list[str]) -> str:
-    """Macro derived_column_ctes: side by side, a derived column of an existing name replacing it."""
-    replaced = [f"({d['sql']}) as {quote_ident(d['name'])}" for d in rules.derived_columns if d["name"] in existing]
-    added = [f"({d['sql']}) as {quote_ident(d['name'])}" for d in rules.derived_columns if d["name"] not in existing]
-    return "*" + (f" replace ({', '.join(replaced)})" if replaced else "") + "".join(f", {a}" for a in added)
 
 
 def _evaluate(con: duckdb.DuckDBPyConnection, view: str, what: str, sql: str, origin: _Origin) -> None:
@@ -373,7 +368,7 @@ def _append(con: duckdb.DuckDBPyConnection, rules: SourceRules, file: Discovered
             load_id: int) -> None:
     """Insert by name, widening the landing table for new columns or conflicting types."""
     incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    landing = _landing_types(con, rules)
+    landing = _landing_types(con, rules.name)
     keep = [n for n in incoming if n != ROW_NUMBER and n not in rules.drop_columns and n not in _LINEAGE_TYPES]
     for name in keep:
         new_type = incoming[name]
@@ -390,10 +385,10 @@ def _append(con: duckdb.DuckDBPyConnection, rules: SourceRules, file: Discovered
         f"from _incoming", [str(file.path), file.group, file_seq, load_id])
 
 
-def _landing_types(con: duckdb.DuckDBPyConnection, rules: SourceRules) -> dict[str, str]:
+def _landing_types(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
     """The source's landing columns and their types, in table order, lineage excluded."""
     rows = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
-                       "and table_name = ? order by ordinal_position", [LANDING_SCHEMA, f"{rules.name}_raw"]).fetchall()
+                       "and table_name = ? order by ordinal_position", [LANDING_SCHEMA, f"{source}_raw"]).fetchall()
     return {n: t for n, t in rows if n not in _LINEAGE_TYPES}
 
 
@@ -407,21 +402,13 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"select column_name from (describe {table})").fetchall()]
 
 
-def landing_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    """Raw column names loaded so far for `source` (lineage excluded)."""
-    rows = con.execute("select column_name from information_schema.columns where table_schema = ? "
-                       "and table_name = ? order by ordinal_position", [LANDING_SCHEMA, f"{source}_raw"]).fetchall()
-    return [r[0] for r in rows if r[0] not in _LINEAGE_TYPES]
-
-
 def loaded_column_types(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str] | None, dict[str, str] | None]:
     """Staged (renamed) column -> landing type, for the IH and the holdings data loaded so far, so
     the compiler checks column names and expression types against real data; None for a source
     with no data yet, which the compiler then checks against the standard Pega columns."""
     found = []
     for source in ("ih", "holdings"):
-        types = dict(con.execute("select column_name, data_type from information_schema.columns "
-                                 "where table_schema = ? and table_name = ?", [LANDING_SCHEMA, f"{source}_raw"]).fetchall())
-        renamed = schema.renamed_columns(landing_columns(con, source))
+        types = _landing_types(con, source)
+        renamed = schema.renamed_columns(list(types))
         found.append({name: types[raw] for raw, name in renamed.items()} or None)
     return found[0], found[1]
