@@ -29,28 +29,21 @@ DAY_MONTH_YEAR = {"name": "PurchasedDay", "sql": "CAST(STRPTIME(\"PurchasedDate\
 
 def _ih_rules(**config) -> SourceRules:
     return SourceRules(name="ih", file_type="pega_ds_export", hive_partitioning=False,
-                       column_types=dict(schema.IH_COLUMN_TYPES), default_columns=frozenset(),
+                       column_types=dict(schema.IH_COLUMN_TYPES),
                        required_columns=schema.IH_REQUIRED_COLUMNS, drop_columns=frozenset(schema.DROP_IH_COLUMNS),
                        **config)
 
 
 def _holdings_rules(file_type: str = "pega_ds_export", **config) -> SourceRules:
     return SourceRules(name="holdings", file_type=file_type, hive_partitioning=False,
-                       column_types=dict(schema.HOLDINGS_COLUMN_TYPES), default_columns=frozenset(),
+                       column_types=dict(schema.HOLDINGS_COLUMN_TYPES),
                        required_columns=(), drop_columns=frozenset(), **config)
 
 
 def _demo_rules(name: str, holdings_format: str = "zip") -> SourceRules:
-    """The demo config's rules, built from its compiled vars as build._rules does."""
+    """The demo config's rules, from its compiled vars as the build makes them."""
     text = demo_config_toml("zip", holdings_format)
-    side = compile_config(tomllib.loads(text), text, check_columns=False).dbt_vars[name]
-    return SourceRules(
-        name=name, file_type=side["file_type"], hive_partitioning=side["hive_partitioning"],
-        column_types=side["column_types"], default_columns=frozenset(side["default_values"]),
-        required_columns=tuple(side.get("required_columns", ())),
-        drop_columns=frozenset(schema.DROP_IH_COLUMNS) if name == "ih" else frozenset(),
-        default_values=side["default_values"], derived_columns=tuple(side["derived_columns"]),
-        filter_sql=side["filter_sql"])
+    return SourceRules.from_compiled(name, compile_config(tomllib.loads(text), text, check_columns=False).dbt_vars[name])
 
 
 def _load(paths: list[Path], rules: SourceRules):

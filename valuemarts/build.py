@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 from valuemarts.clv_files import write_clv_files
-from valuemarts.config import schema
 from valuemarts.config.compiler import CompiledConfig, compile_file
 from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
 from valuemarts.dbt_runner import run_dbt
@@ -172,7 +171,7 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
                                       f"has no [{name}] section to read them with")
             files = discover(paths, side["file_pattern"], side["group_pattern"], f"{name}.file_pattern") if paths else []
             log(f"{name}: {len(files)} file(s) found")
-            loads = load_files(con, files, _rules(name, side), load_id, log)
+            loads = load_files(con, files, SourceRules.from_compiled(name, side), load_id, log)
             summary.files += loads
         summary.rows_read = sum(f.rows_read for f in summary.files)
         record_input_paths(con, load_id, ih_paths, holdings_paths)
@@ -184,21 +183,6 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
     finally:
         con.close()
     return summary, compiled
-
-
-def _rules(name: str, side: dict) -> SourceRules:
-    return SourceRules(
-        name=name,
-        file_type=side["file_type"],
-        hive_partitioning=side["hive_partitioning"],
-        column_types=side["column_types"],
-        default_columns=frozenset(side["default_values"]),
-        required_columns=tuple(side.get("required_columns", ())),
-        drop_columns=frozenset(schema.DROP_IH_COLUMNS) if name == "ih" else frozenset(),
-        default_values=side["default_values"],
-        derived_columns=tuple(side["derived_columns"]),
-        filter_sql=side["filter_sql"],
-    )
 
 
 def _config_changed(building: Path, compiled: CompiledConfig) -> bool:

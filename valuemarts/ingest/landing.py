@@ -65,7 +65,6 @@ class SourceRules:
     file_type: str
     hive_partitioning: bool
     column_types: dict[str, str]
-    default_columns: frozenset[str]
     required_columns: tuple[str, ...]
     drop_columns: frozenset[str]
     # The compiled side's `default_values` (column -> SQL literal), `derived_columns`
@@ -73,6 +72,21 @@ class SourceRules:
     default_values: dict[str, str] = field(default_factory=dict)
     derived_columns: tuple[dict[str, str], ...] = ()
     filter_sql: str | None = None
+
+    @classmethod
+    def from_compiled(cls, name: str, side: dict) -> SourceRules:
+        """The rules of the compiled config's `ih` or `holdings` section (`dbt_vars[name]`)."""
+        return cls(
+            name=name,
+            file_type=side["file_type"],
+            hive_partitioning=side["hive_partitioning"],
+            column_types=side["column_types"],
+            required_columns=tuple(side.get("required_columns", ())),
+            drop_columns=frozenset(schema.DROP_IH_COLUMNS) if name == "ih" else frozenset(),
+            default_values=side["default_values"],
+            derived_columns=tuple(side["derived_columns"]),
+            filter_sql=side["filter_sql"],
+        )
 
     @property
     def table(self) -> str:
@@ -167,7 +181,7 @@ def _stage_file(con: duckdb.DuckDBPyConnection, file: DiscoveredFile, rules: Sou
     landed = _landed_order(con, rules, raw_names)
     renamed = schema.renamed_columns(_staged_raw_names(rules, landed))
     own = {raw: name for raw, name in renamed.items() if raw in raw_names}
-    present = set(own.values()) | rules.default_columns
+    present = set(own.values()) | set(rules.default_values)
     missing = [c for c in rules.required_columns if c not in present]
     if missing:
         raise InputFileError(str(file.path), f"missing required column(s) {', '.join(missing)} "
