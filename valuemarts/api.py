@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,10 +22,10 @@ from typing import TYPE_CHECKING, Union
 import duckdb
 import polars as pl
 
-from valuemarts.dbt_runner import dbt_target_dir
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
 from valuemarts.paths import check_warehouse_path, default_warehouse
+from valuemarts.reports.relations import model_grains
 from valuemarts.sql_names import quote_ident
 from valuemarts.user_sql import query_read_only
 
@@ -181,7 +180,7 @@ class Warehouse:
         """
         path = self._existing()
         schemas = list(_MART_SCHEMAS if include_all else _MART_SCHEMAS[:1])
-        grains = _model_grains(path)
+        grains = model_grains(path)
         con = connect(path, read_only=True)
         try:
             tables = con.execute(
@@ -276,12 +275,3 @@ def _path_list(paths: Paths | None) -> list[str] | None:
 
 def _quiet(_message: str) -> None:
     """The default progress sink of the library: say nothing."""
-
-
-def _model_grains(warehouse: Path) -> dict[str, str]:
-    """`meta.grain` of each model, from dbt's manifest of the warehouse's last build."""
-    manifest = dbt_target_dir(warehouse) / "manifest.json"
-    if not manifest.exists():
-        return {}
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    return {n["name"]: n.get("meta", {}).get("grain", "") for n in nodes if n["resource_type"] == "model"}

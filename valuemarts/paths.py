@@ -10,7 +10,6 @@ from valuemarts.errors import ValueMartsError
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
-
 def project_dir() -> Path:
     """The dbt project valuemarts works in: $VALUEMARTS_PROJECT_DIR (the CLI's --project-dir sets
     it), else the folder the user runs in or the nearest parent holding valuemarts'

@@ -10,6 +10,7 @@ for in its default schema (marts; seeds in reference).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
@@ -38,9 +39,14 @@ def relation_of(model: str, warehouse: Path | None = None, default_schema: str =
         A relation name for the warehouse's own connection (without the database, which is named
         after the file that was built, not the one that is read).
     """
-    found = _manifest_relations(warehouse).get(model)
-    schema, table = found if found else (default_schema, model)
+    found = _manifest_models(warehouse).get(model)
+    schema, table = (found.schema, found.table) if found else (default_schema, model)
     return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def model_grains(warehouse: Path) -> dict[str, str]:
+    """`meta.grain` of each model and seed, from the manifest of the warehouse's build ({} without one)."""
+    return {name: found.grain for name, found in _manifest_models(warehouse).items()}
 
 
 def relation_resolver(warehouse: Path | None) -> Callable[..., str]:
@@ -48,7 +54,14 @@ def relation_resolver(warehouse: Path | None) -> Callable[..., str]:
     return partial(relation_of, warehouse=warehouse)
 
 
-def _manifest_relations(warehouse: Path | None) -> dict[str, tuple[str, str]]:
+@dataclass(frozen=True)
+class _Model:
+    schema: str
+    table: str
+    grain: str
+
+
+def _manifest_models(warehouse: Path | None) -> dict[str, _Model]:
     if warehouse is None:
         return {}
     manifest = dbt_target_dir(warehouse) / "manifest.json"
@@ -60,11 +73,11 @@ def _manifest_relations(warehouse: Path | None) -> dict[str, tuple[str, str]]:
 
 
 @lru_cache(maxsize=4)
-def _read_manifest(manifest: Path, mtime_ns: int, size: int) -> dict[str, tuple[str, str]]:
-    """Model and seed name -> (schema, table); cached per file version (reports run often)."""
+def _read_manifest(manifest: Path, mtime_ns: int, size: int) -> dict[str, _Model]:
+    """Model and seed name -> where it is and its grain; cached per file version (reports run often)."""
     nodes = json.loads(manifest.read_text())["nodes"]
     return {
-        node["name"]: (node["schema"], node.get("alias") or node["name"])
+        node["name"]: _Model(node["schema"], node.get("alias") or node["name"], node.get("meta", {}).get("grain", ""))
         for node in nodes.values()
         if node.get("package_name") == PROJECT and node.get("resource_type") in ("model", "seed")
     }
