@@ -21,19 +21,15 @@
             {%- set built = run_query(
                 "select config_name, config_hash from landing._builds order by built_at desc limit 1") -%}
             {%- set cfg = vm_config() -%}
+            {#- A test would check the warehouse against the wrong config; a run would update it
+                incrementally with one; a full refresh rebuilds everything with it. -#}
             {%- if built.rows | length > 0 and built.rows[0][1] != cfg.config_hash
-                  and not flags.FULL_REFRESH and flags.WHICH in ('build', 'run') -%}
+                  and (flags.WHICH == 'test' or (flags.WHICH in ('build', 'run') and not flags.FULL_REFRESH)) -%}
                 {{ exceptions.raise_compiler_error(
                     "valuemarts: this warehouse was built with config '" ~ built.rows[0][0] ~ "' ("
                     ~ built.rows[0][1][:12] ~ "), the compiled config is '" ~ cfg.config_name ~ "' ("
                     ~ cfg.config_hash[:12] ~ "). Rebuild everything with it: `dbt build --full-refresh`, "
                     ~ "or compile the warehouse's own config again with `valuemarts compile`.") }}
-            {%- endif -%}
-            {%- if built.rows | length > 0 and built.rows[0][1] != cfg.config_hash and flags.WHICH == 'test' -%}
-                {{ exceptions.raise_compiler_error(
-                    "valuemarts: this warehouse was built with config '" ~ built.rows[0][0]
-                    ~ "', not the compiled '" ~ cfg.config_name ~ "': its tests would check it against the wrong "
-                    ~ "config. Compile the warehouse's own config, or rebuild with `dbt build --full-refresh`.") }}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
