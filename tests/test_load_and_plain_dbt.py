@@ -20,6 +20,9 @@ from valuemarts.demo import write_demo
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 BIN = Path(sys.executable).parent
+# CLV columns computed from fitted model parameters (BG/NBD, Gamma-Gamma, sBG, the prediction engine).
+FITTED_OUTPUTS = ("p_alive", "expected_purchases", "expected_spend", "one_off_value", "expected_renewals",
+                  "recurring_clv", "lifetime_value", "predicted_value", "clv_index")
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 
 
@@ -98,8 +101,12 @@ def test_load_then_plain_dbt_build_equals_valuemarts_build(demo: Path, project: 
                       "--holdings", str(demo / "holdings")).returncode == 0
     for mart in ("mart_engagement", "mart_conversion", "mart_experiment", "mart_descriptive", "mart_clv__customers"):
         query = f"select * from marts.{mart} order by all"
-        # Equal up to float summation order (parallel aggregation, iterative fits).
-        assert_frame_equal(frame(warehouse, query), frame(reference, query), check_exact=False, rel_tol=1e-9)
+        ours, theirs = frame(warehouse, query), frame(reference, query)
+        fitted = [c for c in FITTED_OUTPUTS if c in ours.columns]
+        # Equal up to float summation order (parallel aggregation) ...
+        assert_frame_equal(ours.drop(fitted), theirs.drop(fitted), check_exact=False, rel_tol=1e-9)
+        # ... which moves an iterative fit (L-BFGS, gtol 1e-8) within its convergence tolerance.
+        assert_frame_equal(ours.select(fitted), theirs.select(fitted), check_exact=False, rel_tol=1e-5)
 
     report = valuemarts(project, warehouse, "report", "engagement", "--by", "Channel")
     assert report.returncode == 0 and report.stdout.startswith("Channel,Positives,Negatives,Count,CTR")
