@@ -17,13 +17,24 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
                    help="IH file format; zip is a Pega dataset export (default %(default)s)")
     p.add_argument("--holdings-format", choices=("zip", "parquet", "csv", "xlsx"), default="zip",
                    help="Product Holdings file format (default %(default)s)")
+    p.add_argument("--customers", type=int, default=None,
+                   help="Product Holdings customers (default 20000, about 2.2 holdings each)")
+    p.add_argument("--by-day", action="store_true",
+                   help="generate and write IH one day at a time, so memory holds one day whatever --rows is "
+                        "(other rows than without it: each day is simulated on its own)")
+    p.add_argument("--append-day", action="store_true",
+                   help="only add the IH file of the day after the --days window to DIR/ih, as --by-day with the "
+                        "same --rows, --days and --seed would continue it; nothing else is written or removed")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    from valuemarts.demo import write_demo  # numpy/polars only when generating
+    from valuemarts.demo import append_ih_day, write_demo  # numpy/polars only when generating
 
-    summary = write_demo(args.out, rows=args.rows, seed=args.seed, days=args.days,
-                         ih_format=args.ih_format, holdings_format=args.holdings_format)
+    if args.append_day:
+        print(f"wrote {append_ih_day(args.out, rows=args.rows, seed=args.seed, days=args.days, ih_format=args.ih_format)}")
+        return 0
+    summary = write_demo(args.out, rows=args.rows, seed=args.seed, days=args.days, ih_format=args.ih_format,
+                         holdings_format=args.holdings_format, by_day=args.by_day, customers=args.customers)
     print(f"wrote {args.out}: {summary}")
     return 0

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from valuemarts.demo.config import demo_config_toml
 from valuemarts.demo.holdings import HISTORY, generate_holdings
-from valuemarts.demo.ih import DEFAULT_START, FILE_DAY, generate_ih
-from valuemarts.demo.writers import HoldingsFormat, IhFormat, write_holdings, write_ih
+from valuemarts.demo.ih import (DEFAULT_START, FILE_DAY, generate_ih, generate_ih_next_day, ih_by_day,
+                                ih_day_chunks)
+from valuemarts.demo.writers import HoldingsFormat, IhFormat, write_holdings, write_ih, write_ih_day, write_ih_days
 
-__all__ = ["FILE_DAY", "DemoSummary", "demo_config_toml", "generate_holdings", "generate_ih",
-           "write_demo", "write_holdings", "write_ih"]
+__all__ = ["FILE_DAY", "DemoSummary", "append_ih_day", "demo_config_toml", "generate_holdings", "generate_ih",
+           "generate_ih_next_day", "ih_by_day", "ih_day_chunks", "write_demo", "write_holdings", "write_ih",
+           "write_ih_day", "write_ih_days"]
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,37 @@ class DemoSummary:
 
 
 def write_demo(out: Path, rows: int = 100_000, seed: int = 42, days: int = 90, ih_format: IhFormat = "zip",
-               holdings_format: HoldingsFormat = "zip") -> DemoSummary:
-    """`out/ih/`, `out/holdings/` and `out/config.toml`; holdings cover the two years up to the IH end."""
+               holdings_format: HoldingsFormat = "zip", by_day: bool = False,
+               customers: int | None = None) -> DemoSummary:
+    """`out/ih/`, `out/holdings/` and `out/config.toml`; holdings cover the two years up to the IH end.
+
+    `by_day` generates and writes IH one day at a time (`ih_day_chunks`), so memory holds one day
+    whatever `rows` is; `customers` sets the number of holdings customers (default 20 000, about
+    2.2 holdings each).
+    """
     began = time.perf_counter()
     out = Path(out)
     config = demo_config_toml(ih_format, holdings_format)  # first: rejects unknown formats before any work
-    ih = generate_ih(rows, seed=seed, days=days, start=DEFAULT_START)
+    if by_day:
+        ih_paths = write_ih_days(ih_by_day(ih_day_chunks(rows, seed=seed, days=days, start=DEFAULT_START), DEFAULT_START),
+                                 out / "ih", ih_format)
+        ih_rows = rows
+    else:
+        ih = generate_ih(rows, seed=seed, days=days, start=DEFAULT_START)
+        ih_paths, ih_rows = write_ih(ih, out / "ih", ih_format), ih.height
+        del ih
     end = DEFAULT_START + timedelta(days=days)
-    holdings = generate_holdings(seed=seed, start=end - HISTORY, end=end)
-    ih_paths = write_ih(ih, out / "ih", ih_format)
+    holdings = generate_holdings(seed=seed, customers=customers, start=end - HISTORY, end=end)
     holdings_paths = write_holdings(holdings, out / "holdings", holdings_format)
     config_path = out / "config.toml"
     config_path.write_text(config, encoding="utf-8")
-    return DemoSummary(ih_paths, holdings_paths, config_path, ih.height, holdings.height,
+    return DemoSummary(ih_paths, holdings_paths, config_path, ih_rows, holdings.height,
                        time.perf_counter() - began)
+
+
+def append_ih_day(out: Path, rows: int, seed: int = 42, days: int = 90, ih_format: IhFormat = "zip") -> Path:
+    """Add the IH file of the day after a `write_demo(out, rows, seed, days, by_day=True)` window to
+    `out/ih/`, leaving every other file as it is: what a build then appends
+    (`generate_ih_next_day`)."""
+    return write_ih_day(generate_ih_next_day(rows, seed=seed, days=days, start=DEFAULT_START),
+                        DEFAULT_START + timedelta(days=days), Path(out) / "ih", ih_format)

@@ -11,6 +11,7 @@ the next day.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 import numpy as np
@@ -106,6 +107,10 @@ DUPLICATE_SHARE = 0.005
 NEXT_DAY_DUPLICATE_SHARE = 0.4
 ASSISTED_SHARE = 0.3  # conversions also credited to an earlier offer of the same action
 ROWS_PER_DECISION = 2.2  # a slight over-estimate, so one simulation pass usually suffices
+FIRST_INTERACTION = 6_800_000_000_000_000_000
+DAY_INTERACTIONS = 10**15  # interaction-ID space of one day in day-by-day generation
+MAX_DAY_ROWS = 2_000_000  # keeps a day's IDs (a cumsum of steps below 1e9) inside DAY_INTERACTIONS
+SPILL_DAYS = 6  # late responses (clicks, conversions up to 5 days on) a day's decisions may add to later files
 
 
 def generate_ih(rows: int, seed: int = 42, days: int = DEFAULT_DAYS, start: date = DEFAULT_START) -> pl.DataFrame:
@@ -115,18 +120,91 @@ def generate_ih(rows: int, seed: int = 42, days: int = DEFAULT_DAYS, start: date
     """
     if rows < 100 or days < 1:
         raise ValueError("rows must be at least 100 and days positive")
+    return _generate(seed, rows, _subjects(rows), days, start)
+
+
+def _generate(seed: int | np.random.SeedSequence, rows: int, n_subjects: int, days: int, start: date,
+              population: dict[str, np.ndarray] | None = None, horizon_days: int | None = None,
+              first_interaction: int = FIRST_INTERACTION) -> pl.DataFrame:
+    """`rows` rows of decisions made on `days` days from `start`, responses kept up to `horizon_days`.
+
+    The body of `generate_ih`; day-by-day generation calls it once per day with its own seed, the
+    customers' traits drawn once (`population`), a horizon past the day for late responses and
+    the day's own block of interaction IDs.
+    """
     n_dup = round(rows * DUPLICATE_SHARE)
     target = rows - n_dup
     n_decisions = math.ceil(target / ROWS_PER_DECISION) + 20
     while True:
         rng = np.random.default_rng(seed)
-        sim = _simulate(rng, n_decisions, _subjects(rows), days, start)
+        sim = _simulate(rng, n_decisions, n_subjects, days, start, population, horizon_days, first_interaction)
         if len(sim["offer"]) >= target:
             break
         n_decisions = math.ceil(n_decisions * 1.3 * target / max(len(sim["offer"]), 1))
     kept = _trim(rng, sim, target)
     frame = _frame(rng, sim, kept)
-    return _with_duplicates(rng, frame, rows - frame.height, start, days)
+    return _with_duplicates(rng, frame, rows - frame.height, start, horizon_days or days)
+
+
+def daily_rows(rows: int, days: int) -> list[int]:
+    """`rows` split over `days` as evenly as whole rows allow."""
+    edges = [round(rows * d / days) for d in range(days + 1)]
+    return [b - a for a, b in zip(edges, edges[1:])]
+
+
+def generate_ih_day(day: int, rows: int, seed: int, n_subjects: int, population: dict[str, np.ndarray],
+                    start: date, horizon_days: int) -> pl.DataFrame:
+    """`rows` rows of the decisions made on day `day` (0-based) after `start`, plus FILE_DAY.
+
+    Each day has its own random stream and block of interaction IDs, so a day can be generated
+    alone (the next day of an append) and IDs stay unique across days; conversion-event IDs carry
+    the day. Late responses and re-exported duplicates land in later files, up to `horizon_days`.
+    """
+    if not 0 < rows <= MAX_DAY_ROWS:
+        raise ValueError(f"rows per day must be between 1 and {MAX_DAY_ROWS}; use more days")
+    day_start = start + timedelta(days=day)
+    frame = _generate(np.random.SeedSequence([seed, 3, day]), rows, n_subjects, 1, day_start, population,
+                      horizon_days, FIRST_INTERACTION + day * DAY_INTERACTIONS)
+    return frame.with_columns(pl.col("ConversionEventID").str.replace("CNV-", f"CNV-{day_start:%Y%m%d}-", literal=True))
+
+
+def ih_day_chunks(rows: int, seed: int = 42, days: int = DEFAULT_DAYS,
+                  start: date = DEFAULT_START) -> Iterator[pl.DataFrame]:
+    """Day-by-day generation: per day, the rows of that day's decisions (`generate_ih_day`).
+
+    Memory is bounded by one day, so tens of millions of rows can be written; the rows differ
+    from `generate_ih`'s, which simulates the whole window at once. Late responses stay inside
+    the window, so the days hold exactly `rows` rows.
+    """
+    if days < 1 or rows < 100 * days:
+        raise ValueError("days must be positive, with at least 100 rows per day")
+    n_subjects = _subjects(rows)
+    population = subject_population(seed, n_subjects)
+    for day, n in enumerate(daily_rows(rows, days)):
+        yield generate_ih_day(day, n, seed, n_subjects, population, start, min(SPILL_DAYS, days - day))
+
+
+def ih_by_day(chunks: Iterable[pl.DataFrame], start: date = DEFAULT_START) -> Iterator[tuple[date, pl.DataFrame]]:
+    """Each file day's rows from `ih_day_chunks`, as soon as no later chunk can add to it.
+
+    Rows a day's decisions left for later days are carried until their day comes; a day's rows
+    are sorted by outcome time, earlier days' rows first among equal times, as a sort of all
+    chunks concatenated would order them.
+    """
+    carried: pl.DataFrame | None = None
+    for day, chunk in enumerate(chunks):
+        today = start + timedelta(days=day)
+        rows = chunk if carried is None else pl.concat([carried, chunk])
+        yield today, rows.filter(pl.col(FILE_DAY) == today).sort("pxOutcomeTime", maintain_order=True)
+        carried = rows.filter(pl.col(FILE_DAY) > today)
+
+
+def generate_ih_next_day(rows: int, seed: int = 42, days: int = DEFAULT_DAYS,
+                         start: date = DEFAULT_START) -> pl.DataFrame:
+    """The day after the window of `ih_day_chunks(rows, seed, days, start)`: an average day of
+    decisions by the same customers, their responses kept within that day. What an append adds."""
+    n_subjects = _subjects(rows)
+    return generate_ih_day(days, round(rows / days), seed, n_subjects, subject_population(seed, n_subjects), start, 1)
 
 
 def _subjects(rows: int) -> int:
@@ -144,9 +222,26 @@ def _lognormal_ms(rng: np.random.Generator, median_s: float, sigma: float, n: in
     return (rng.lognormal(math.log(median_s), sigma, n) * 1000).astype(np.int64)
 
 
-def _decisions(rng: np.random.Generator, n: int, n_subjects: int, days: int, start: date) -> dict[str, np.ndarray]:
-    """Who was decided for, where, when, how many actions, and in which arms."""
-    activity = rng.gamma(0.8, size=n_subjects)
+def subject_population(seed: int, n_subjects: int) -> dict[str, np.ndarray]:
+    """Each customer's activity, experiment arms and type, drawn once for day-by-day generation.
+
+    `generate_ih` draws these inside its one simulation; generating day by day draws them here,
+    so that a customer keeps their arms and type from one day's file to the next.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+    return {"activity": rng.gamma(0.8, size=n_subjects), "arm_pw": 1 + rng.integers(0, 3, n_subjects),
+            "arm_bc": 4 + rng.integers(0, 2, n_subjects),
+            "customer_type": rng.choice(len(CUSTOMER_TYPES), n_subjects, p=CUSTOMER_TYPE_SHARE)}
+
+
+def _decisions(rng: np.random.Generator, n: int, n_subjects: int, days: int, start: date,
+               population: dict[str, np.ndarray] | None = None,
+               first_interaction: int = FIRST_INTERACTION) -> dict[str, np.ndarray]:
+    """Who was decided for, where, when, how many actions, and in which arms.
+
+    Customer traits come from `population` when given, else are drawn here (in `generate_ih`'s order).
+    """
+    activity = rng.gamma(0.8, size=n_subjects) if population is None else population["activity"]
     subject = rng.choice(n_subjects, n, p=activity / activity.sum())
     channel = rng.choice(len(CHANNELS), n, p=CHANNEL_SHARE)
     placement = _draw(rng, PLACEMENT_GIVEN_CHANNEL, channel)
@@ -161,18 +256,20 @@ def _decisions(rng: np.random.Generator, n: int, n_subjects: int, days: int, sta
                      inbound_h)
     time_ms = ((start - EPOCH).days + day) * DAY_MS + (hour * 3_600_000).astype(np.int64)
 
-    arm_pw = 1 + rng.integers(0, 3, n_subjects)  # PriorityWeights arm of every subject
-    arm_bc = 4 + rng.integers(0, 2, n_subjects)  # BannerColour arm
+    # PriorityWeights and BannerColour arms of every subject
+    arm_pw = 1 + rng.integers(0, 3, n_subjects) if population is None else population["arm_pw"]
+    arm_bc = 4 + rng.integers(0, 2, n_subjects) if population is None else population["arm_bc"]
     pw = ((channel == 0) | (channel == 1)) & ((placement == HERO) | (placement == TILE))
     arm = np.select([pw, placement == BANNER], [arm_pw[subject], arm_bc[subject]], 0)
 
     order = np.argsort(time_ms, kind="stable")  # interaction IDs grow with time, as Pega's do
     interaction = np.empty(n, np.int64)
-    interaction[order] = 6_800_000_000_000_000_000 + np.cumsum(rng.integers(1, 1_000_000_000, n))
+    interaction[order] = first_interaction + np.cumsum(rng.integers(1, 1_000_000_000, n))
     return {
         "subject": subject, "channel": channel, "placement": placement, "k": k, "time_ms": time_ms,
         "arm": arm, "control": rng.random(n) < CONTROL_SHARE, "interaction": interaction,
-        "customer_type": rng.choice(len(CUSTOMER_TYPES), n_subjects, p=CUSTOMER_TYPE_SHARE)[subject],
+        "customer_type": (rng.choice(len(CUSTOMER_TYPES), n_subjects, p=CUSTOMER_TYPE_SHARE)
+                          if population is None else population["customer_type"])[subject],
     }
 
 
@@ -208,10 +305,12 @@ def _offers(rng: np.random.Generator, dec: dict[str, np.ndarray]) -> dict[str, n
     }
 
 
-def _simulate(rng: np.random.Generator, n_decisions: int, n_subjects: int, days: int,
-              start: date) -> dict[str, np.ndarray]:
-    """Decisions, their offers, and one entry per outcome row inside the export window."""
-    dec = _decisions(rng, n_decisions, n_subjects, days, start)
+def _simulate(rng: np.random.Generator, n_decisions: int, n_subjects: int, days: int, start: date,
+              population: dict[str, np.ndarray] | None = None, horizon_days: int | None = None,
+              first_interaction: int = FIRST_INTERACTION) -> dict[str, np.ndarray]:
+    """Decisions on `days` days, their offers, and one entry per outcome row inside the export
+    window, which ends `horizon_days` (default `days`) after `start`."""
+    dec = _decisions(rng, n_decisions, n_subjects, days, start, population, first_interaction)
     off = _offers(rng, dec)
     n = len(off["rank"])
     d = off["decision"]
@@ -248,7 +347,7 @@ def _simulate(rng: np.random.Generator, n_decisions: int, n_subjects: int, days:
         "revenue": np.concatenate([nothing, revenue[conv], np.zeros(len(assisted))]),
         "event": np.concatenate([np.full(len(nothing), -1), np.arange(len(conv)), assisted_event]),
     }
-    inside = sim["time_ms"] < ((start - EPOCH).days + days) * DAY_MS
+    inside = sim["time_ms"] < ((start - EPOCH).days + (horizon_days or days)) * DAY_MS
     return {key: v[inside] for key, v in sim.items()} | {"dec": dec, "off": off}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -32,23 +33,35 @@ def write_ih(df: pl.DataFrame, out_dir: Path, fmt: IhFormat) -> list[Path]:
     json: the same NDJSON as `ih_YYYYMMDD.json`; parquet: hive partitions `Day=YYYY-MM-DD/part-0.parquet`.
     Demo IH files of an earlier run in `out_dir` are removed first.
     """
+    return write_ih_days(((day, part) for (day,), part in sorted(df.partition_by(FILE_DAY, as_dict=True).items())),
+                         out_dir, fmt)
+
+
+def write_ih_days(days: Iterable[tuple[date, pl.DataFrame]], out_dir: Path, fmt: IhFormat) -> list[Path]:
+    """`write_ih` for frames that arrive one day at a time (day-by-day generation): each day's file
+    is written before the next day is asked for, so only one day is in memory."""
     _check(fmt, IhFormat)
     out_dir = _fresh(Path(out_dir), _IH_FILES)
-    paths = []
-    for (day,), part in sorted(df.partition_by(FILE_DAY, as_dict=True).items()):
-        rows = part.drop(FILE_DAY)
-        if fmt == "parquet":
-            path = out_dir / f"Day={day.isoformat()}" / "part-0.parquet"
-            path.parent.mkdir(exist_ok=True)
-            rows.write_parquet(path)
-        elif fmt == "json":
-            path = out_dir / f"ih_{day:%Y%m%d}.json"
-            path.write_bytes(_ndjson(rows))
-        else:
-            path = out_dir / f"ih-export-{day:%Y%m%d}235959_000.zip"
-            _write_zip(path, _ndjson(rows), day)
-        paths.append(path)
-    return paths
+    return [write_ih_day(part, day, out_dir, fmt) for day, part in days if part.height]
+
+
+def write_ih_day(rows: pl.DataFrame, day: date, out_dir: Path, fmt: IhFormat) -> Path:
+    """The IH file of one `day` in `out_dir` (created), beside the files already there, as a new
+    day's export arrives; a FILE_DAY column is not written."""
+    _check(fmt, IhFormat)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = rows.drop(FILE_DAY, strict=False)
+    if fmt == "parquet":
+        path = out_dir / f"Day={day.isoformat()}" / "part-0.parquet"
+        path.parent.mkdir(exist_ok=True)
+        rows.write_parquet(path)
+    elif fmt == "json":
+        path = out_dir / f"ih_{day:%Y%m%d}.json"
+        path.write_bytes(_ndjson(rows))
+    else:
+        path = out_dir / f"ih-export-{day:%Y%m%d}235959_000.zip"
+        _write_zip(path, _ndjson(rows), day)
+    return path
 
 
 def write_holdings(df: pl.DataFrame, out_dir: Path, fmt: HoldingsFormat) -> list[Path]:
