@@ -288,3 +288,123 @@ order by {{ terms | join(', ') }}
         else tdigest_merge(list({{ digest }}){{ only }})
     end
 {%- endmacro %}
+
+{# ---- appends: recomputing only the cells a run touches ------------------------------------ #}
+
+{#- A family's state model. On a first build or a full refresh: `state_macro` over all of
+    `source` (rows with the family's grouping columns and `_row_key`; labelled sources carry
+    metric_name and y). Afterwards: the previous state, except the cells this run touches,
+    which are recomputed from all their rows. A cell (metric, grouping values) is touched when a
+    row or label int_ih__changes retracts falls in it, or one built now does, or, given
+    `linked_by` (columns; label rows only), a labelled row sharing their values with a touched
+    positive row (a conversion's touchpoints count every positive row of its customer and event).
+    Recomputing whole cells makes appends equal full rebuilds for every measure, digests and
+    offer sets included, and running the model twice changes nothing.
+    `rows` is 'label' (source rows are labelled rows) or 'interaction' (all interactions). -#}
+{% macro family_state_model(family, state_macro, source, rows, linked_by=[]) -%}
+    {%- set changes = ref('int_ih__changes') -%}
+    {%- set interactions = ref('int_ih__interactions') -%}
+    {%- set labelled_keys = ref('int_ih__labelled_keys') -%}
+    {%- set previous = vm_previous(this.identifier) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- if previous is none or metrics | length == 0 %}
+{{ state_macro(source) }}
+    {%- else -%}
+    {%- set columns = union_group_columns(metrics) -%}
+with changed_rows as (
+
+    select * exclude (change_kind) from {{ changes }} where change_kind = {{ vm_string(rows) }}
+    union all by name
+    {%- if rows == 'label' %}
+    select labelled_keys.metric_name, labelled_keys.y, interactions.*
+    from {{ labelled_keys }} as labelled_keys
+    inner join {{ interactions }} as interactions on labelled_keys._row_key = interactions._row_key
+    where labelled_keys.{{ vm_built_now() }}
+    {%- else %}
+    select * from {{ interactions }} where {{ vm_built_now() }}
+    {%- endif %}
+
+),
+{%- if linked_by %}
+
+changed_links as (
+
+    select distinct metric_name, {{ quoted_list(linked_by) }}
+    from changed_rows
+    where y = 1
+
+),
+
+linked_rows as (
+
+    select * from changed_rows
+    union all by name
+    select labelled_keys.metric_name, labelled_keys.y, linked_interactions.*
+    from (
+        select interactions.*
+        from {{ interactions }} as interactions
+        semi join changed_links on {{ same_keys('interactions', 'changed_links', linked_by) }}
+    ) as linked_interactions
+    inner join {{ labelled_keys }} as labelled_keys on labelled_keys._row_key = linked_interactions._row_key
+    semi join changed_links
+        on labelled_keys.metric_name = changed_links.metric_name
+        and {{ same_keys('linked_interactions', 'changed_links', linked_by) }}
+
+),
+{%- endif %}
+
+touched_cells as (
+    {%- for metric in metrics %}
+
+    select distinct
+        {{ vm_string(metric.name) }} as metric_name,
+        {{ group_columns_select(metric, columns) }}
+    from {{ 'linked_rows' if linked_by else 'changed_rows' }}
+    where {% if rows == 'label' %}metric_name = {{ vm_string(metric.name) }}{% else %}({{ metric.filter_sql or 'true' }}){% endif %}
+    {{ "union" if not loop.last }}
+    {%- endfor %}
+
+),
+
+row_keys_in_touched_cells as (
+    {%- for metric in metrics %}
+    {%- set own = metric.group_columns | map(attribute='name') | list %}
+
+    select interactions._row_key
+    from {{ interactions }} as interactions
+    semi join touched_cells
+        on touched_cells.metric_name = {{ vm_string(metric.name) }}
+        {%- for column in columns if column.name in own %}
+        and cast(interactions.{{ vm_ident(column.name) }} as {{ column.type }}) is not distinct from touched_cells.{{ vm_ident(column.name) }}
+        {%- endfor %}
+    {{ "union" if not loop.last }}
+    {%- endfor %}
+
+),
+
+rows_in_touched_cells as (
+
+    select * from {{ source }}
+    where _row_key in (select _row_key from row_keys_in_touched_cells)
+
+),
+
+recomputed as (
+{{ state_macro('rows_in_touched_cells') }}
+)
+
+select previous_state.*
+from {{ previous }} as previous_state
+anti join touched_cells
+    on previous_state.metric_name = touched_cells.metric_name
+    and {{ same_keys('previous_state', 'touched_cells', columns | map(attribute='name') | list) }}
+
+union all by name
+
+select recomputed.*
+from recomputed
+semi join touched_cells
+    on recomputed.metric_name = touched_cells.metric_name
+    and {{ same_keys('recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
+    {%- endif %}
+{%- endmacro %}

@@ -22,7 +22,7 @@
 {%- set group_names = group_columns | map(attribute='name') | list -%}
 {%- set numeric_columns = [] -%}
 {%- if execute -%}
-    {%- for column in adapter.get_columns_in_relation(interactions) -%}
+    {%- for column in adapter.get_columns_in_relation(ref('int_ih__interactions')) -%}
         {%- if column.is_number() -%}{%- do numeric_columns.append(column.name) -%}{%- endif -%}
     {%- endfor -%}
 {%- endif -%}

@@ -1,15 +1,17 @@
 {#- Staged IH after the config's global filter, deduplicated to one row per
     (InteractionID, ActionID, Rank, Outcome) across every file loaded (weakness 6), the row from
     the latest file winning, then the first row in it; then the config's derived columns.
-    Incremental: only keys touched by newly loaded rows, or missing after a file was replaced,
-    are recomputed, each over all its staged rows. -#}
+    Incremental: a newly loaded row beats every earlier row of its key (later file), so an append
+    reads only the new rows; keys left without a row after a file was replaced are recomputed from
+    all their staged rows (int_ih__changes names them). -#}
+-- depends_on: {{ ref('int_ih__changes') }}, {{ source('landing', 'load_log') }}
 {{
     config(
         materialized='incremental',
         unique_key='_row_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_rows_of_replaced_files(source('landing', 'ih_raw')) }}"
+        pre_hook="{{ delete_rows_of_replaced_files('ih') }}"
     )
 }}
 {%- set cfg = vm_config() -%}
@@ -30,25 +32,18 @@ with staged as (
 ),
 
 {% if is_incremental() %}
-affected_keys as (
-
-    select _row_key
-    from staged
-    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
-
-    union
-
-    select staged._row_key
-    from staged
-    anti join {{ this }} as existing on staged._row_key = existing._row_key
-
-),
-
 candidates as (
 
-    select staged.*
-    from staged
-    semi join affected_keys on staged._row_key = affected_keys._row_key
+    select * from staged
+    where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
+    {%- if has_rows_of_replaced_files(this, 'ih') %}
+
+    union all
+
+    select * from staged
+    where _load_id <= (select coalesce(max(_load_id), 0) from {{ this }})
+      and _row_key in (select _row_key from {{ ref('int_ih__changes') }} where change_kind = 'interaction')
+    {%- endif %}
 
 ),
 {% else %}

@@ -1,14 +1,14 @@
 {#- One labelled row per (metric, InteractionID, ActionID, Rank) for every configured metric of
     the engagement, conversion, model_ml_scores and experiment families, across all file groups
-    (weakness 6): the key, y and the deciding row. Incremental: keys whose rows this run
-    (re)computed upstream are relabelled from all their rows, and keys left without rows (a
-    replaced file) are dropped, by the pre-hook. -#}
+    (weakness 6): the key, y and the deciding row. Incremental: offers with rows this run
+    (re)computed upstream, or rows of a replaced file, are relabelled from all their rows; the
+    pre-hook drops their earlier labels (int_ih__changes). -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_relabelled_keys(ref('int_ih__interactions')) }}"
+        pre_hook="{{ delete_relabelled_keys(ref('int_ih__changes')) }}"
     )
 }}
 {%- set cfg = vm_config() -%}
@@ -18,8 +18,11 @@ with interactions as (
     select * from {{ ref('int_ih__interactions') }}
     {%- if is_incremental() %}
     where _interaction_key in (
-        select _interaction_key from {{ ref('int_ih__interactions') }} where _built_by = '{{ invocation_id }}'
-    )
+            select _interaction_key from {{ ref('int_ih__interactions') }} where {{ vm_built_now() }}
+        )
+       or _interaction_key in (
+            select _interaction_key from {{ ref('int_ih__changes') }} where change_kind = 'label'
+        )
     {%- endif %}
 
 ),
@@ -45,4 +48,5 @@ labelled as (
 )
 {%- endif %}
 
-select * from labelled
+select *, '{{ invocation_id }}' as _built_by  -- marks labels (re)computed by this run
+from labelled

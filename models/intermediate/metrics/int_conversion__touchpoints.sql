@@ -1,5 +1,7 @@
 {#- Labelled rows of the conversion metrics with their touchpoints: the number of positive labelled
-    rows of the same customer and conversion event, over all files (weakness 6). -#}
+    rows of the same customer and conversion event, over all files (weakness 6). A view: the
+    conversion state reads only the rows of the cells it recomputes. -#}
+{{ config(materialized='view') }}
 {%- set metrics = metrics_of_family(vm_config().metrics, 'conversion') -%}
 {%- set customer = vm_ident('SubjectID') -%}
 {%- set event = vm_ident('ConversionEventID') -%}
