@@ -40,6 +40,7 @@ class BuildSummary:
     rows_kept: int | None = None   # known once dbt has run
     models_built: int | None = None
     seconds: float = 0.0
+    changed_sources: set[str] = field(default_factory=set)   # "ih", "holdings": new or replaced files
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -129,8 +130,9 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
             refresh = full_refresh or _config_changed(building, compiled)
             if refresh or files_changed:
                 log("running dbt build" + (" (full refresh)" if refresh else ""))
-                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []), building, compiled.dbt_vars,
-                                 log=log)
+                skipped = [] if refresh else _models_of_unchanged_sources(summary.changed_sources)
+                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []) + skipped, building,
+                                 compiled.dbt_vars, log=log)
                 summary.models_built = result.models_built
                 summary.rows_kept = _rows_kept(building, summary.files)
             else:
@@ -173,6 +175,8 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
             log(f"{name}: {len(files)} file(s) found")
             loads = load_files(con, files, SourceRules.from_compiled(name, side), load_id, log)
             summary.files += loads
+            if any(f.status in ("new", "replaced") for f in loads):
+                summary.changed_sources.add(name)
         summary.rows_read = sum(f.rows_read for f in summary.files)
         record_input_paths(con, load_id, ih_paths, holdings_paths)
         ih_columns, holdings_columns = loaded_column_types(con)
@@ -183,6 +187,23 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
     finally:
         con.close()
     return summary, compiled
+
+
+# The models that read only one source: an append of IH files leaves the holdings and CLV models
+# as they are (they read no IH), and new holdings leave the IH and metric models.
+_SOURCE_MODELS = {
+    "ih": ["path:models/staging/pega/stg_pega__interactions.sql", "path:models/intermediate/ih",
+           "path:models/intermediate/metrics", "path:models/marts/metrics"],
+    "holdings": ["path:models/staging/pega/stg_pega__holdings.sql", "path:models/intermediate/holdings",
+                 "path:models/intermediate/clv", "path:models/marts/clv"],
+}
+
+
+def _models_of_unchanged_sources(changed: set[str]) -> list[str]:
+    """dbt `--exclude` flags for the models of sources without new or replaced files: their
+    marts would come out as they are, so an IH append costs no CLV refit."""
+    selectors = [s for source, models in _SOURCE_MODELS.items() if source not in changed for s in models]
+    return ["--exclude", *selectors] if selectors else []
 
 
 def _config_changed(building: Path, compiled: CompiledConfig) -> bool:
