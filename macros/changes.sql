@@ -1,10 +1,11 @@
 {#- Incremental bookkeeping shared by the IH models and the metric states: which files are live,
     which rows a run recomputes, and what those rows replaced (docs/architecture.md#appends). -#}
 
-{#- The previous build's copy of a model of this project (none on a first build or a full
-    refresh), read without `ref` so a model can look at what a later model held before this run. -#}
+{#- The previous build's copy of a model of this project (none on a first build, a full refresh or
+    in a unit test, whose givens are all there is), read without `ref` so a model can look at what
+    a later model held before this run. -#}
 {% macro vm_previous(identifier, schema=this.schema) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute or flags.FULL_REFRESH or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {{ return(adapter.get_relation(database=this.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
 

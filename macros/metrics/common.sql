@@ -148,8 +148,9 @@ group by {% for i in range(1, columns | length + 2) %}{{ i }}{{ ", " if not loop
     `<family>_scores`, which `valuemarts report` renders too), its group_by columns placed in the
     family's union of group_by columns so metrics with different groupings share one table.
     Without a metric of the family: the placeholder's scores, no rows (only metric_name for a
-    family without a placeholder). -#}
-{% macro family_mart(family, scores_macro, state_relation, helper_states={}) -%}
+    family without a placeholder). `where_by_metric` (metric name -> SQL on grouping columns)
+    scores only the state rows it keeps (family_mart_model: the groups an append touched). -#}
+{% macro family_mart(family, scores_macro, state_relation, helper_states={}, where_by_metric={}) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- set columns = union_group_by_columns(metrics) -%}
     {%- set placeholder = placeholder_metric(family) -%}
@@ -171,7 +172,7 @@ select
     {%- endfor %}
     scored.*{% if metric.group_by %} exclude ({{ quoted_list(metric.group_by) }}){% endif %}
 from (
-{{ scores_macro(state_relation, metric, metric.group_by, none, none, helper_states) }}
+{{ scores_macro(state_relation, metric, metric.group_by, where_by_metric.get(metric.name), none, helper_states) }}
 ) as scored
 {{ "union all by name" if not loop.last }}
         {%- endfor %}
@@ -291,27 +292,21 @@ order by {{ terms | join(', ') }}
 
 {# ---- appends: recomputing only the cells a run touches ------------------------------------ #}
 
-{#- A family's state model. On a first build or a full refresh: `state_macro` over all of
-    `source` (rows with the family's grouping columns and `_row_key`; labelled sources carry
-    metric_name and y). Afterwards: the previous state, except the cells this run touches,
-    which are recomputed from all their rows. A cell (metric, grouping values) is touched when a
-    row or label int_ih__changes retracts falls in it, or one built now does, or, given
-    `linked_by` (columns; label rows only), a labelled row sharing their values with a touched
-    positive row (a conversion's touchpoints count every positive row of its customer and event).
-    Recomputing whole cells makes appends equal full rebuilds for every measure, digests and
-    offer sets included, and running the model twice changes nothing.
-    `rows` is 'label' (source rows are labelled rows) or 'interaction' (all interactions). -#}
-{% macro family_state_model(family, state_macro, source, rows, linked_by=[]) -%}
-    {%- set changes = ref('int_ih__changes') -%}
-    {%- set interactions = ref('int_ih__interactions') -%}
-    {%- set labelled_keys = ref('int_ih__labelled_keys') -%}
-    {%- set previous = vm_previous(this.identifier) -%}
-    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
-    {%- if previous is none or metrics | length == 0 %}
-{{ state_macro(source) }}
-    {%- else -%}
-    {%- set columns = union_group_columns(metrics) -%}
-with changed_rows as (
+{#- The CTEs `changed_rows` and `touched_cells` (one row per touched metric and cell of the
+    family's union of grouping columns) for a family whose state reads `rows` ('label':
+    labelled rows; 'interaction': all interactions). A cell is touched when a row or label
+    int_ih__changes retracts falls in it, or one built now does, or, given `linked_by` (columns;
+    label rows only), a labelled row sharing their values with a touched positive row (a
+    conversion's touchpoints count every positive row of its customer and event). Ends with a
+    comma, ready for more CTEs. A model calling it calls touched_cells_refs first, unconditionally,
+    so dbt sees the models it reads when it parses. -#}
+{% macro touched_cells_refs() -%}
+    {{ return([ref('int_ih__changes'), ref('int_ih__interactions'), ref('int_ih__labelled_keys')]) }}
+{%- endmacro %}
+
+{% macro touched_cells_ctes(metrics, columns, rows, linked_by=[]) -%}
+    {%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
+changed_rows as (
 
     select * exclude (change_kind) from {{ changes }} where change_kind = {{ vm_string(rows) }}
     union all by name
@@ -365,6 +360,41 @@ touched_cells as (
     {%- endfor %}
 
 ),
+{%- endmacro %}
+
+{#- The previous copy of this model without the rows of `touched` (a CTE of metric_name and
+    `columns`), then `recomputed`'s rows of `touched`: a model merged with what a run changed. -#}
+{% macro merged_with_previous(previous, recomputed, touched, columns) -%}
+select previous_rows.*
+from {{ previous }} as previous_rows
+anti join {{ touched }}
+    on previous_rows.metric_name = {{ touched }}.metric_name
+    and {{ same_keys('previous_rows', touched, columns) }}
+
+union all by name
+
+select {{ recomputed }}.*
+from {{ recomputed }}
+semi join {{ touched }}
+    on {{ recomputed }}.metric_name = {{ touched }}.metric_name
+    and {{ same_keys(recomputed, touched, columns) }}
+{%- endmacro %}
+
+{#- A family's state model. On a first build or a full refresh: `state_macro` over all of
+    `source` (rows with the family's grouping columns and `_row_key`; labelled sources carry
+    metric_name and y). Afterwards: the previous state, except the cells this run touches
+    (touched_cells_ctes), which are recomputed from all their rows. Recomputing whole cells makes
+    appends equal full rebuilds for every measure, digests and offer sets included, and running
+    the model twice changes nothing. -#}
+{% macro family_state_model(family, state_macro, source, rows, linked_by=[]) -%}
+    {%- set interactions = touched_cells_refs()[1] -%}
+    {%- set previous = vm_previous(this.identifier) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- if previous is none or metrics | length == 0 %}
+{{ state_macro(source) }}
+    {%- else -%}
+    {%- set columns = union_group_columns(metrics) -%}
+with {{ touched_cells_ctes(metrics, columns, rows, linked_by) }}
 
 row_keys_in_touched_cells as (
     {%- for metric in metrics %}
@@ -393,18 +423,50 @@ recomputed as (
 {{ state_macro('rows_in_touched_cells') }}
 )
 
-select previous_state.*
-from {{ previous }} as previous_state
-anti join touched_cells
-    on previous_state.metric_name = touched_cells.metric_name
-    and {{ same_keys('previous_state', 'touched_cells', columns | map(attribute='name') | list) }}
+{{ merged_with_previous(previous, 'recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
+    {%- endif %}
+{%- endmacro %}
 
-union all by name
+{#- A family's mart model: family_mart on a first build or a full refresh; afterwards the previous
+    mart with the groups (each metric's group_by) holding a touched cell scored again from the
+    state, so an append scores the groups it changed, not every group. `rows` and `linked_by` as
+    for the family's state model. -#}
+{% macro family_mart_model(family, scores_macro, state_relation, rows, helper_states={}, linked_by=[]) -%}
+    {%- do touched_cells_refs() -%}
+    {%- set previous = vm_previous(this.identifier) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- if previous is none or metrics | length == 0 %}
+{{ family_mart(family, scores_macro, state_relation, helper_states) }}
+    {%- else -%}
+    {%- set group_by_columns = union_group_by_columns(metrics) -%}
+    {%- set only = {} -%}
+    {%- for metric in metrics -%}
+        {%- set key = 'row(' ~ (quoted_list(metric.group_by) or 'true') ~ ')' -%}
+        {%- do only.update({metric.name: key ~ ' in (select ' ~ key ~ ' from touched_cells where metric_name = '
+                                            ~ vm_string(metric.name) ~ ')'}) -%}
+    {%- endfor %}
+with {{ touched_cells_ctes(metrics, union_group_columns(metrics), rows, linked_by) }}
 
-select recomputed.*
-from recomputed
-semi join touched_cells
-    on recomputed.metric_name = touched_cells.metric_name
-    and {{ same_keys('recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
+touched_groups as (
+    {%- for metric in metrics %}
+
+    select distinct
+        metric_name,
+        {%- for column in group_by_columns %}
+        cast({{ vm_ident(column.name) if column.name in metric.group_by else 'null' }} as {{ column.type }}) as {{ vm_ident(column.name) }},
+        {%- endfor %}
+        true as touched
+    from touched_cells
+    where metric_name = {{ vm_string(metric.name) }}
+    {{ "union" if not loop.last }}
+    {%- endfor %}
+
+),
+
+rescored as (
+{{ family_mart(family, scores_macro, state_relation, helper_states, only) }}
+)
+
+{{ merged_with_previous(previous, 'rescored', 'touched_groups', group_by_columns | map(attribute='name') | list) }}
     {%- endif %}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#- Model quality of every model_ml_scores metric at its configured grain, for both properties (one
     row per metric, cell of its group_by and property). Other groupings: `valuemarts report` scores
     the same state. -#}
-{{ family_mart('model_ml_scores', model_ml_scores_scores, ref('mart_model_ml_scores__state'),
-               {'action_state': ref('mart_model_ml_scores__action_state')}) }}
+{{ family_mart_model('model_ml_scores', model_ml_scores_scores, ref('mart_model_ml_scores__state'), 'label',
+                     {'action_state': ref('mart_model_ml_scores__action_state')}) }}

@@ -1,0 +1,19 @@
+{#- dbt's relationships test for the rows this run (re)computed (`_built_by`): every non-null
+    `column_name` of them is a `field` of `to`. Rows built earlier keep their references: the
+    incremental models relabel every offer whose rows change (int_ih__changes). -#}
+{% test built_rows_reference(model, column_name, to, field) %}
+with built_rows as (
+    select {{ column_name }} as reference
+    from {{ model }}
+    where {{ vm_built_now() }} and {{ column_name }} is not null
+),
+
+referenced as (
+    select distinct parent.{{ field }} as reference
+    from {{ to }} as parent
+    semi join built_rows on parent.{{ field }} = built_rows.reference
+)
+
+select reference from built_rows
+anti join referenced using (reference)
+{% endtest %}
