@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from valuemarts.bench import reference_env
-from valuemarts.bench.compare import Check, Comparison, agreement, report_calls
+from valuemarts.bench.compare import Check, Comparison, agreement, report_calls, timing_table
+from valuemarts.bench.measure import Measurement
 from valuemarts.bench.reference_pipeline import report_grouping
 from valuemarts.bench.reference_replay import grid_scores, replay
 from valuemarts.demo import FILE_DAY, append_ih_day, ih_by_day, ih_day_chunks, write_demo, write_ih, write_ih_days
@@ -195,3 +196,16 @@ def test_reference_env_is_reused_while_its_pins_are_unchanged(tmp_path, monkeypa
     (tmp_path / "valuemarts-requirements.txt").write_text("cdhdashboard==0.1\n")
     with pytest.raises(AssertionError, match="pip must not run"):
         reference_env.ensure_reference_env(tmp_path)
+
+
+def test_timing_table_compares_each_step_with_the_reference():
+    reference = {"measurement": Measurement(100, 600), "seconds": {"ih_metrics": 20, "holdings_clv": 1, "reports": 70},
+                 "reports": {"clv_model": {"seconds": 60}}}
+    reports = {"processes": Measurement(60, 400), "in_process": Measurement(20, 450), "count": 34,
+               "failed": [{"report": "x"}]}
+    table = {row[0]: row[1:] for row in timing_table(reference, Measurement(50, 1000), reports, Measurement(40, 900))}
+    assert table["valuemarts build (full)"] == [50, 1000, "2.0x faster"]
+    assert table["valuemarts reports: 34 report processes (1 failed)"] == [60, 400, "1.7x faster"]
+    assert table["valuemarts total (build + report processes)"] == [110, 1000, "1.1x slower"]
+    assert table["valuemarts append one day"] == [40, 900, "80% of the full build"]
+    assert table["  its report data (CLV model fits: 60.0 s)"] == [70, None, ""]

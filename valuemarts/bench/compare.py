@@ -151,7 +151,7 @@ def run(rows: int, days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS) -> Pat
         measure(valuemarts_command(*generate, "--append-day"))
         append = measure(valuemarts_command("build", *build_args))
         files = warehouse_files(work)
-    table = timing_table(reference["measurement"], build, reports, append)
+    table = timing_table(reference, build, reports, append)
     out = write_result(f"compare_{rows}", COLUMNS, table, {
         "ih_rows": rows, "days": days, "holdings_customers": customers,
         "generation": {"seconds": round(generated.seconds, 1), "peak_mb": round(generated.peak_mb)},
@@ -245,9 +245,12 @@ def _run_reports(calls: dict[str, list], warehouse: Path, work: Path) -> dict[st
     return {"processes": processes, "in_process": in_process, "count": len(calls["run"]), "failed": failed}
 
 
-def timing_table(reference: Measurement, build: Measurement, reports: dict[str, Any],
+def timing_table(reference_run: dict[str, Any], build: Measurement, reports: dict[str, Any],
                  append: Measurement) -> list[list]:
-    """Rows of the timing table: each step's seconds and peak MB, and how it compares."""
+    """Rows of the timing table: each step's seconds and peak MB, and how it compares; the
+    reference's phases as its own timers measured them inside its process."""
+    reference, phases = reference_run["measurement"], reference_run["seconds"]
+    clv_fit = reference_run["reports"].get("clv_model", {}).get("seconds")
     calls, in_process = reports["processes"], reports["in_process"]
     total = Measurement(build.seconds + calls.seconds, max(build.peak_mb, calls.peak_mb))
     failed = f" ({len(reports['failed'])} failed)" if reports["failed"] else ""
@@ -258,6 +261,10 @@ def timing_table(reference: Measurement, build: Measurement, reports: dict[str, 
 
     return [
         ["reference: metrics + report data + CLV", round(reference.seconds, 1), round(reference.peak_mb), "1.0x"],
+        ["  its IH metric states (file groups, compaction)", round(phases["ih_metrics"], 1), None, ""],
+        ["  its holdings CLV state", round(phases["holdings_clv"], 1), None, ""],
+        ["  its report data" + (f" (CLV model fits: {clv_fit:.1f} s)" if clv_fit else ""), round(phases["reports"], 1),
+         None, ""],
         ["valuemarts build (full)", round(build.seconds, 1), round(build.peak_mb), faster(build)],
         [f"valuemarts reports: {reports['count']} report processes{failed}", round(calls.seconds, 1),
          round(calls.peak_mb), faster(calls)],
