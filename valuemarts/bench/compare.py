@@ -12,8 +12,11 @@ measures, each as its own process tree (wall seconds, peak RSS of the largest pr
 - appending one day: the next day's file added, `valuemarts build` again.
 
 Then it compares the shared metrics (agreement table): counts, CTR and conversion rate should
-agree exactly, AUC and percentiles within the reference's own approximation error; where they
-don't, the row names the reference weakness (metrics-spec section 10) the difference comes from.
+agree exactly, AUC and percentiles within the reference's own approximation error. Where they
+don't, the row names the reference weaknesses (metrics-spec section 10) the difference comes from,
+and the reference's rules replayed on the raw files (valuemarts.bench.reference_replay) check it:
+"explained" means the replay reproduces the reference's value, so those weaknesses account for
+the whole difference.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import polars as pl
 
 from valuemarts.bench.measure import Measurement, measure, write_result
 from valuemarts.bench.reference_env import PIPELINE, REQUIREMENTS, ensure_reference_env
-from valuemarts.bench.reference_pipeline import unique_columns, report_grouping
+from valuemarts.bench.reference_pipeline import report_grouping, unique_columns
 from valuemarts.bench.reference_replay import replay
 from valuemarts.tables import write_rows
 
