@@ -11,13 +11,15 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from valuemarts.bench import reference_env
-from valuemarts.bench.compare import Check, Comparison, agreement, report_calls
+from valuemarts.bench.compare import Check, Comparison, agreement, report_calls, timing_table
+from valuemarts.bench.measure import Measurement
 from valuemarts.bench.reference_pipeline import report_grouping
-from valuemarts.bench.reference_replay import replay
+from valuemarts.bench.reference_replay import grid_scores, replay
 from valuemarts.demo import FILE_DAY, append_ih_day, ih_by_day, ih_day_chunks, write_demo, write_ih, write_ih_days
 from valuemarts.demo.ih import DEFAULT_START
 
@@ -60,7 +62,7 @@ def test_agreement_missing_value_on_one_side_is_a_difference():
 
 
 def raw_rows(tmp_path: Path) -> Path:
-    """Two daily files: offer A has Impression + Pending (day 1) and its click re-exported on day 2;
+    """A demo folder whose ih/ has two daily files: offer A has Impression + Pending (day 1) and its click re-exported on day 2;
     offer B only a Pending; offer C a Clicked only (a cell without negatives, PlacementType Tile)."""
     base = {"pyIssue": "Sales", "pyGroup": "Cards", "pyName": "Gold", "pxRank": 1, "pyChannel": "Web",
             "PlacementType": "Hero", "PropensitySource": "GBM", "ModelControlGroup": "Test", "pyPropensity": 0.1,
@@ -72,8 +74,8 @@ def raw_rows(tmp_path: Path) -> Path:
                                       "pxOutcomeTime": day.replace("-", "") + "T100000.000 GMT"} for i, o in rows])
         frame = frame.with_columns(PlacementType=pl.when(pl.col("pxInteractionID") == "3").then(pl.lit("Tile"))
                                    .otherwise(pl.col("PlacementType")))
-        (tmp_path / f"Day={day}").mkdir()
-        frame.write_parquet(tmp_path / f"Day={day}" / "part-0.parquet")
+        (tmp_path / "ih" / f"Day={day}").mkdir(parents=True)
+        frame.write_parquet(tmp_path / "ih" / f"Day={day}" / "part-0.parquet")
     return tmp_path
 
 
@@ -82,17 +84,46 @@ METRIC = {"group_by": ["Channel", "PlacementType"], "positive_model_response": [
 
 
 def test_replay_applies_the_reference_rules(tmp_path):
-    ih = raw_rows(tmp_path)
-    engagement = replay("engagement", METRIC, [], ["PlacementType"], ih).sort("PlacementType")
+    data = raw_rows(tmp_path)
+    engagement = replay("engagement", METRIC, [], ["PlacementType"], data).sort("PlacementType")
     # Hero: day 1 keeps A's click (positive wins) and B's Pending; day 2 counts A's re-exported click again.
     # Tile: C's cell has no negatives and is dropped before scoring.
     assert engagement["PlacementType"].to_list() == ["Hero"]
     assert engagement.select(pl.col("Count", "Positives", "Negatives").cast(pl.Int64)).row(0) == (3, 2, 1)
-    model = replay("model_ml_scores", METRIC, [], ["PlacementType"], ih).sort("PlacementType")
+    model = replay("model_ml_scores", METRIC, [], ["PlacementType"], data).sort("PlacementType")
     # per day, cells without a positive are dropped: none here; C's cell is kept (it has a positive)
     assert model.select(pl.col("Count").cast(pl.Int64)).to_series().to_list() == [3, 1]
-    described = replay("descriptive", METRIC, [], ["PlacementType"], ih).sort("PlacementType")
+    assert model["roc_auc"].to_list() == [0.5, 0.0]  # Tile has positives only: the reference gives 0.0
+    described = replay("descriptive", METRIC, [], ["PlacementType"], data).sort("PlacementType")
     assert described["Propensity_Count"].to_list() == [5, 1]  # dedup per file only: A's click twice
+
+
+def test_replayed_clv_frequency_counts_holdings(tmp_path):
+    (tmp_path / "holdings").mkdir()
+    pl.DataFrame({"pxHoldingID": ["H1", "H2", "H3", "H4"], "CustomerID": ["C1", "C1", "C1", "C2"],
+                  "ControlGroup": ["Test"] * 4}).write_parquet(tmp_path / "holdings" / "holdings.parquet")
+    clv = {"group_by": ["ControlGroup"], "customer_id_col": "CustomerID"}
+    assert replay("clv", clv, [], ["ControlGroup"], tmp_path).sort("CustomerID")["frequency"].to_list() == [2, 0]
+
+
+def test_grid_scores_reproduce_the_reference_method():
+    # the spec's own example: a constant score gives 0.125, not 0.5 (weakness 1)
+    assert grid_scores(np.array([True, False, True, False]), np.zeros(4))[0] == 0.125
+    rng = np.random.default_rng(1)
+    y = rng.random(20_000) < 0.3
+    spread = np.clip(rng.normal(0.5 + 0.2 * y, 0.2), 0, 1)  # scores over [0, 1]: the grid is close to exact
+    assert grid_scores(y, spread)[0] == pytest.approx(roc_auc(y, spread), abs=0.005)
+    small = spread / 50  # all under 0.02: a few grid points, far off (the spec: 0.71 -> 0.54)
+    assert roc_auc(y, small) - grid_scores(y, small)[0] > 0.05
+    assert grid_scores(y, spread * ~y) != (0.0, 0.0) and grid_scores(y & False, spread) == (0.0, 0.0)
+
+
+def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann-Whitney: P(score of a positive > score of a negative), ties counted one half."""
+    _, inverse, counts = np.unique(score, return_inverse=True, return_counts=True)
+    mid_rank = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+    n_pos = int(y.sum())
+    return float((mid_rank[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * (len(y) - n_pos)))
 
 
 def test_report_grouping_follows_the_plot_functions():
@@ -165,3 +196,16 @@ def test_reference_env_is_reused_while_its_pins_are_unchanged(tmp_path, monkeypa
     (tmp_path / "valuemarts-requirements.txt").write_text("cdhdashboard==0.1\n")
     with pytest.raises(AssertionError, match="pip must not run"):
         reference_env.ensure_reference_env(tmp_path)
+
+
+def test_timing_table_compares_each_step_with_the_reference():
+    reference = {"measurement": Measurement(100, 600), "seconds": {"ih_metrics": 20, "holdings_clv": 1, "reports": 70},
+                 "reports": {"clv_model": {"seconds": 60}}}
+    reports = {"processes": Measurement(60, 400), "in_process": Measurement(20, 450), "count": 34,
+               "failed": [{"report": "x"}]}
+    table = {row[0]: row[1:] for row in timing_table(reference, Measurement(50, 1000), reports, Measurement(40, 900))}
+    assert table["valuemarts build (full)"] == [50, 1000, "2.0x faster"]
+    assert table["valuemarts reports: 34 report processes (1 failed)"] == [60, 400, "1.7x faster"]
+    assert table["valuemarts total (build + report processes)"] == [110, 1000, "1.1x slower"]
+    assert table["valuemarts append one day"] == [40, 900, "80% of the full build"]
+    assert table["  its report data (CLV model fits: 60.0 s)"] == [70, None, ""]

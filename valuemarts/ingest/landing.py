@@ -1,16 +1,22 @@
 """Landing tables: raw rows with lineage, and a log of every file loaded.
 
 A file is loaded once per content: the same path with the same SHA-256 is skipped, new content
-at a known path replaces that file's rows. Each file is validated before any row lands, so a
-bad file names itself and nothing of it is kept: validation makes every check staging and the
-config's filter and derived columns would make, on the file's rows as staging will see them, so
-dbt never meets a value it can't convert.
+at a known path replaces that file's rows. A source's new and changed files land in bulk: one
+statement reads them all (in chunks that bound what archives unpack to disk) into the landing
+table, widened for their columns as loading them one by one would widen it. Validation then
+makes every check staging and the config's filter and derived columns would make, one query per
+check over the batch's rows as staging will see them, so dbt never meets a value it can't
+convert. A bad file fails the load naming itself (the first bad one in load order), its row and
+column, and the batch's rows are removed again: nothing of a failed load is kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,8 +27,9 @@ from valuemarts.config import schema
 from valuemarts.config.typecheck import derived_select_list
 from valuemarts.errors import InputFileError
 from valuemarts.ingest.discover import DiscoveredFile
-from valuemarts.ingest.readers import ROW_NUMBER, first_line, read_into, row_note
-from valuemarts.sql_names import quote_ident
+from valuemarts.ingest.readers import (ROW_NUMBER, FileReader, Scan, first_line, open_reader, read_error, row_note,
+                                       scans)
+from valuemarts.sql_names import quote_ident, quote_string
 
 LANDING_SCHEMA = "landing"
 LOAD_LOG = f"{LANDING_SCHEMA}._load_log"
@@ -35,6 +42,9 @@ _NUMERIC = {"DOUBLE", "BIGINT", "INTEGER", "FLOAT", "DECIMAL", "HUGEINT", "SMALL
 _PEGA_TIMESTAMP = ("coalesce(try_strptime(cast({c} as varchar), '%Y%m%dT%H%M%S.%g %Z'), "
                    "try_strptime(cast({c} as varchar), '%Y%m%dT%H%M%S %Z'), "
                    "try_cast(cast({c} as varchar) as timestamptz))")
+# Pega writes GMT: a value of this format passes the first format above, so validation sends only
+# other values through the much slower time zone lookup of %Z.
+_PEGA_GMT = "%Y%m%dT%H%M%S.%g GMT"
 # The fields stg_pega__interactions derives, for a filter or derived column that reads them.
 _UTC_OUTCOME = "timezone('UTC', \"OutcomeTime\")"
 _IH_STAGED_FIELDS = {
@@ -48,11 +58,16 @@ _IH_STAGED_FIELDS = {
 # Sources whose filter reads the derived columns (int_holdings__holdings); elsewhere the filter
 # comes first and derived columns are computed on the rows it keeps (int_ih__interactions).
 _FILTER_AFTER_DERIVED = frozenset({"holdings"})
-# Views of `_incoming`: as it will land, as staging sees it, filtered, with derived columns.
-_LANDED, _STAGED = "_incoming_landed", "_incoming_staged"
-_FILTERED, _DERIVED = "_incoming_filtered", "_incoming_derived"
+# Views of a batch's landed rows: as staging sees them, filtered, with derived columns.
+_STAGED, _FILTERED, _DERIVED = "_batch_staged", "_batch_filtered", "_batch_derived"
 # A failing expression's NULL rows re-evaluated one by one, at most, to find the row that raises.
 _CANDIDATE_ROWS = 50
+# A chunk of files read by one statement: archives unpacked to disk at once stop at about this
+# many bytes (plus the last archive), so a long history doesn't unpack whole; and at most this
+# many files, whose readers one statement binds.
+_CHUNK_UNPACKED_BYTES = 1 << 30
+_CHUNK_FILES = 256
+_HASH_WORKERS = 4   # files hashed at once: reading and hashing them overlap
 # A single-quoted SQL string, or a double-quoted identifier (group 1): compiled SQL quotes every column.
 _STRING_OR_IDENTIFIER = re.compile("'(?:[^']|'')*'" + '|"((?:[^"]|"")*)"')
 
@@ -135,31 +150,20 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 def load_files(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile], rules: SourceRules,
                load_id: int, log: Callable[[str], None] | None = None) -> list[FileLoad]:
-    """Land each new or changed file; `log` gets a line per file (status and rows) as it goes."""
+    """Land the new and changed files in bulk; `log` gets a line per file (status and rows), in
+    load order, once they have landed."""
+    planned, outcome = _plan(con, files, rules)
+    rows = _land(con, rules, planned, load_id) if planned else {}
     results = []
-    for file in files:
-        digest = file_sha256(file.path)
-        previous = con.execute(
-            f"select file_hash from {LOAD_LOG} where source = ? and file_path = ? "
-            "order by load_id desc, file_seq desc limit 1", [rules.name, str(file.path)]).fetchone()
-        if previous is not None and previous[0] == digest:
+    for file, item in outcome:
+        if item is None:
             results.append(FileLoad(str(file.path), file.group, "skipped", 0, None))
-            if log:
-                log(f"  {file.path.name}: skipped (already loaded)")
-            continue
-        rows = _stage_file(con, file, rules)
-        status = "new" if previous is None else "replaced"
-        if status == "replaced":
-            con.execute(f"delete from {rules.table} where _file_path = ?", [str(file.path)])
-        (file_seq,) = con.execute(f"select coalesce(max(file_seq), 0) + 1 from {LOAD_LOG}").fetchone()
-        _append(con, rules, file, file_seq, load_id)
-        con.execute(f"insert into {LOAD_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                    [load_id, file_seq, rules.name, str(file.path), file.group, digest,
-                     file.path.stat().st_size, rows, status])
-        results.append(FileLoad(str(file.path), file.group, status, rows, file_seq))
+            line = "skipped (already loaded)"
+        else:
+            results.append(FileLoad(str(file.path), file.group, item.status, rows[item.seq], item.seq))
+            line = f"{rows[item.seq]:,} rows ({item.status})"
         if log:
-            log(f"  {file.path.name}: {rows:,} rows ({status})")
-    con.execute("drop table if exists _incoming")
+            log(f"  {file.path.name}: {line}")
     return results
 
 
@@ -171,56 +175,164 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, file: DiscoveredFile, rules: SourceRules) -> int:
-    """Read into `_incoming` and validate: rows present, required columns, known types, and the
-    config's filter and derived columns."""
-    rows = read_into(con, file.path, rules.file_type, "_incoming", rules.hive_partitioning)
-    if rows == 0:
-        raise InputFileError(str(file.path), "the file holds no rows")
-    raw_names = [n for n in _columns(con, "_incoming") if n != ROW_NUMBER]
-    landed = _landed_order(con, rules, raw_names)
-    renamed = schema.renamed_columns(_staged_raw_names(rules, landed))
-    own = {raw: name for raw, name in renamed.items() if raw in raw_names}
-    present = set(own.values()) | set(rules.default_values)
-    missing = [c for c in rules.required_columns if c not in present]
-    if missing:
-        raise InputFileError(str(file.path), f"missing required column(s) {', '.join(missing)} "
-                                             f"(after renaming px/py/pz names); columns found: {', '.join(raw_names)}")
-    typed = {raw: rules.column_types[name] for raw, name in own.items() if name in rules.column_types}
-    _json_as_text(con, list(typed))
-    origin = _Origin(file.path, {name: raw for raw, name in renamed.items()}, row_note(file.path, rules.file_type))
-    for raw, expected in typed.items():
-        _check_type(con, origin, raw, expected)
-    if rules.derived_columns or rules.filter_sql:
-        try:
-            _create_staged_view(con, rules, landed, renamed)
-            _check_config_expressions(con, rules, origin)
-        finally:
-            for view in (_DERIVED, _FILTERED, _STAGED, _LANDED):
-                con.execute(f"drop view if exists {view}")
-    return rows
+@dataclass(frozen=True)
+class _Planned:
+    """A file this load lands: new, or replacing the rows of an earlier content of its path."""
+
+    file: DiscoveredFile
+    status: str
+    digest: str
+    seq: int
 
 
 @dataclass(frozen=True)
-class _Origin:
-    """Where a bad value comes from: the file, each staged column's raw name, and what its row
-    numbers count."""
+class _Landed:
+    """A file whose rows are in the landing table, not yet validated."""
 
-    path: Path
-    raw_of: dict[str, str]
+    planned: _Planned
+    raw_names: tuple[str, ...]   # its columns, as its reader gives them
     row_note: str
 
-    def error(self, message: str, row: int | None = None, column: str | None = None) -> InputFileError:
-        return InputFileError(str(self.path), message + (self.row_note if row is not None else ""), row=row,
-                              column=None if column is None else self.raw_of.get(column, column))
+    @property
+    def seq(self) -> int:
+        return self.planned.seq
+
+    @property
+    def path(self) -> str:
+        return str(self.planned.file.path)
 
 
-def _landed_order(con: duckdb.DuckDBPyConnection, rules: SourceRules, raw_names: list[str]) -> list[str]:
-    """Raw columns as the landing table will hold them once this file is in: its columns, then
-    the new ones `_append` adds. Staging renames over all of them, not just this file's."""
-    landing = list(_landing_types(con, rules.name))
-    return landing + [n for n in raw_names if n not in landing and n not in rules.drop_columns
-                      and n not in _LINEAGE_TYPES]
+@dataclass(frozen=True)
+class _Failure:
+    """Why a file fails to load, and its place in load order."""
+
+    seq: int
+    error: InputFileError
+
+
+def _plan(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile],
+          rules: SourceRules) -> tuple[list[_Planned], list[tuple[DiscoveredFile, _Planned | None]]]:
+    """The files to land, with file_seqs in load order, and each file with its plan (None: skipped,
+    the same path and content as last loaded; a path given twice is loaded once)."""
+    digests = _sha256_all([f.path for f in files])
+    previous = _previous_hashes(con, rules.name, [str(f.path) for f in files])
+    (seq,) = con.execute(f"select coalesce(max(file_seq), 0) + 1 from {LOAD_LOG}").fetchone()
+    planned, outcome = [], []
+    for file, digest in zip(files, digests):
+        before = previous.get(str(file.path))
+        previous[str(file.path)] = digest
+        item = None
+        if before != digest:
+            item = _Planned(file, "new" if before is None else "replaced", digest, seq)
+            planned.append(item)
+            seq += 1
+        outcome.append((file, item))
+    return planned, outcome
+
+
+def _sha256_all(paths: list[Path]) -> list[str]:
+    """Hash files side by side: hashlib releases the GIL while it hashes a chunk."""
+    with ThreadPoolExecutor(max_workers=_HASH_WORKERS) as pool:
+        return list(pool.map(file_sha256, paths))
+
+
+def _previous_hashes(con: duckdb.DuckDBPyConnection, source: str, paths: list[str]) -> dict[str, str]:
+    """Each known path's content hash as last loaded."""
+    return dict(con.execute(f"select file_path, arg_max(file_hash, file_seq) from {LOAD_LOG} "
+                            "where source = ? and list_contains(?, file_path) group by file_path",
+                            [source, paths]).fetchall())
+
+
+def _land(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Planned], load_id: int) -> dict[int, int]:
+    """Insert the files' rows, validate them, then remove replaced files' earlier rows and log the
+    files; return rows per file_seq. On any failure the batch's rows are removed again."""
+    first = planned[0].seq
+    try:
+        landed, failure = _insert_in_chunks(con, rules, planned, load_id)
+        rows = _Validation(con, rules, landed, failure, first).run()
+        replaced = [str(p.file.path) for p in planned if p.status == "replaced"]
+        if replaced:
+            con.execute(f"delete from {rules.table} where _file_seq < ? and list_contains(?, _file_path)",
+                        [first, replaced])
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, now())"] * len(planned))
+        con.execute(f"insert into {LOAD_LOG} values {values}",
+                    [value for p in planned for value in (load_id, p.seq, rules.name, str(p.file.path), p.file.group,
+                                                          p.digest, p.file.path.stat().st_size, rows[p.seq], p.status)])
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"delete from {rules.table} where _file_seq >= ?", [first])
+        raise
+    return rows
+
+
+def _insert_in_chunks(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Planned],
+                      load_id: int) -> tuple[list[_Landed], _Failure | None]:
+    """Insert the files in load order, a chunk at a time (a chunk's archives stay unpacked until
+    its rows are in), up to the first file that can't be read: the files landed, and its failure."""
+    landed: list[_Landed] = []
+    remaining = planned
+    while remaining:
+        with tempfile.TemporaryDirectory(prefix="valuemarts-unpack-") as tmp:
+            opened, unopened = _open_chunk(con, rules, remaining, Path(tmp))
+            inserted, unread = _insert_chunk(con, rules, opened, load_id)
+        landed += inserted
+        if unread or unopened:
+            return landed, unread or unopened
+        remaining = remaining[len(opened):]
+    return landed, None
+
+
+def _open_chunk(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Planned],
+                tmp: Path) -> tuple[list[tuple[_Planned, FileReader]], _Failure | None]:
+    """Open files in order until the chunk is full (_CHUNK_FILES files, or its archives have
+    unpacked _CHUNK_UNPACKED_BYTES) or a file can't be read: the files opened, and its failure."""
+    opened: list[tuple[_Planned, FileReader]] = []
+    unpacked = 0
+    for item in planned:
+        if len(opened) == _CHUNK_FILES or unpacked >= _CHUNK_UNPACKED_BYTES:
+            break
+        try:
+            reader = open_reader(con, item.file.path, rules.file_type, tmp, rules.hive_partitioning)
+        except InputFileError as exc:
+            return opened, _Failure(item.seq, exc)
+        opened.append((item, reader))
+        unpacked += reader.unpacked_bytes
+    return opened, None
+
+
+def _insert_chunk(con: duckdb.DuckDBPyConnection, rules: SourceRules, opened: list[tuple[_Planned, FileReader]],
+                  load_id: int) -> tuple[list[_Landed], _Failure | None]:
+    """Widen the landing table for the files' columns and insert their rows in one statement; if
+    that fails, file by file, to name the first file that can't be read."""
+    if not opened:
+        return [], None
+    landing = _landing_types(con, rules.name)
+    typed = _typed_raw_names(rules, _landed_order(rules, landing, [n for _, r in opened for n in r.columns]))
+    target = _widen(con, rules, landing, [_landed_types(rules, r.columns, typed) for _, r in opened])
+    landed = [_Landed(item, tuple(r.columns), row_note(item.file.path, rules.file_type)) for item, r in opened]
+    insert = _Insert(rules, target, typed, {item.file.path: item for item, _ in opened}, load_id)
+    try:
+        insert.run(con, [r for _, r in opened])
+    except (duckdb.BinderException, duckdb.ParserException):
+        raise  # the statement, not a file: every reader was bound when its file was opened
+    except duckdb.Error:
+        for index, (item, reader) in enumerate(opened):
+            try:
+                insert.run(con, [reader])
+            except duckdb.Error as exc:
+                return landed[:index], _Failure(item.seq, read_error(item.file.path, rules.file_type, exc))
+    return landed, None
+
+
+def _landed_order(rules: SourceRules, landing: dict[str, str], raw_names: list[str]) -> list[str]:
+    """Raw columns as the landing table will hold them once these are in: its columns, then the
+    new ones. Staging renames over all of them, not just one file's."""
+    return list(landing) + [n for n in dict.fromkeys(raw_names) if n not in landing and _lands(rules, n)]
+
+
+def _lands(rules: SourceRules, raw: str) -> bool:
+    """Whether a file's column lands: not one the source drops, nor named like a lineage column."""
+    return raw not in rules.drop_columns and raw not in _LINEAGE_TYPES
 
 
 def _staged_raw_names(rules: SourceRules, landed: list[str]) -> list[str]:
@@ -230,53 +342,233 @@ def _staged_raw_names(rules: SourceRules, landed: list[str]) -> list[str]:
     return [n for n in landed if n not in dropped]
 
 
-def _json_as_text(con: duckdb.DuckDBPyConnection, typed_raw_names: list[str]) -> None:
-    """A JSON field holding both strings and numbers reads as type JSON, whose text keeps a
-    string's quotes: staging's casts would see '"Web"', and '"20241010T145658.123 GMT"' is no
-    timestamp. Such typed columns land as their values' text, as a field of strings alone does."""
-    types = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    replaced = [f"json_extract_string({quote_ident(r)}, '$') as {quote_ident(r)}"
-                for r in typed_raw_names if types[r] == "JSON"]
-    if replaced:
-        con.execute(f"create or replace temp table _incoming as "
-                    f"select * replace ({', '.join(replaced)}) from _incoming")
+def _typed_raw_names(rules: SourceRules, landed: list[str]) -> frozenset[str]:
+    """Raw columns staging gives a type, after renaming over all landed columns."""
+    renamed = schema.renamed_columns(_staged_raw_names(rules, landed))
+    return frozenset(raw for raw, name in renamed.items() if name in rules.column_types)
 
 
-def _check_type(con: duckdb.DuckDBPyConnection, origin: _Origin, raw: str, expected: str) -> None:
-    column = quote_ident(raw)
-    if expected == "TIMESTAMPTZ":
-        bad = f"{_PEGA_TIMESTAMP.format(c=column)} is null"
-        what = "a Pega timestamp like 20241010T145658.123 GMT"
-    elif expected in _NUMERIC:
-        bad = f"try_cast({column} as {expected}) is null"
-        what = "an integer" if expected == "BIGINT" else "a number"
-    else:
-        return
-    row = con.execute(f"select {ROW_NUMBER}, cast({column} as varchar) from _incoming "
-                      f"where {column} is not null and {bad} order by {ROW_NUMBER} limit 1").fetchone()
-    if row is not None:
-        raise InputFileError(str(origin.path), f"expected {what}, got {row[1]!r}{origin.row_note}",
-                             row=int(row[0]), column=raw)
+def _landed_types(rules: SourceRules, columns: dict[str, str], typed: frozenset[str]) -> dict[str, str]:
+    """A file's landing columns and types. A JSON field holding both strings and numbers reads as
+    type JSON, whose text keeps a string's quotes: staging's casts would see '"Web"', and
+    '"20241010T145658.123 GMT"' is no timestamp. Such typed columns land as their values' text,
+    as a field of strings alone does."""
+    return {n: "VARCHAR" if t == "JSON" and n in typed else t for n, t in columns.items() if _lands(rules, n)}
 
 
-def _create_staged_view(con: duckdb.DuckDBPyConnection, rules: SourceRules, landed: list[str],
-                        renamed: dict[str, str]) -> None:
-    """`_incoming` as stg_pega__* will see its rows: columns other files brought NULL, each
-    column renamed, typed and defaulted, and on IH the fields staging derives."""
-    incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    landing = _landing_types(con, rules.name)
-    columns = [quote_ident(n) if n in incoming else f"cast(null as {landing[n]}) as {quote_ident(n)}" for n in landed]
-    con.execute(f"create or replace temp view {_LANDED} as select {', '.join(columns + [ROW_NUMBER])} from _incoming")
-    staged = f"select {', '.join(_staged_select(rules, renamed))} from {_LANDED}"
-    if rules.name == "ih":
-        fields = ", ".join(f"{sql} as {quote_ident(name)}" for name, sql in _IH_STAGED_FIELDS.items())
-        staged = f"select *, {fields} from ({staged})"
-    con.execute(f"create or replace temp view {_STAGED} as {staged}")
+def _widen(con: duckdb.DuckDBPyConnection, rules: SourceRules, landing: dict[str, str],
+           file_types: list[dict[str, str]]) -> dict[str, str]:
+    """Add new columns and widen conflicting types as the files, in load order, require: numeric
+    types to DOUBLE, other conflicts to VARCHAR (not DuckDB's union of types, which would keep
+    INTEGER and BIGINT as BIGINT, or DATE and TIMESTAMP as TIMESTAMP). Return the landing types.
+    Each file's values are then cast once, to the final type: one load per file would have cast
+    an integer widened to DOUBLE and then to VARCHAR by two later files twice, to '1.0'; here
+    it reads '1'."""
+    target = dict(landing)
+    for types in file_types:
+        for name, new in types.items():
+            current = target.setdefault(name, new)
+            if current != new:
+                target[name] = _wider_type(current, new)
+    for name, data_type in target.items():
+        if name not in landing:
+            con.execute(f"alter table {rules.table} add column {quote_ident(name)} {data_type}")
+        elif data_type != landing[name]:
+            con.execute(f"alter table {rules.table} alter {quote_ident(name)} type {data_type}")
+    return target
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """The insert of files into the landing table: their columns in landing types, and lineage."""
+
+    rules: SourceRules
+    target: dict[str, str]             # landing column -> type
+    typed: frozenset[str]
+    planned: dict[Path, _Planned]
+    load_id: int
+
+    def run(self, con: duckdb.DuckDBPyConnection, readers: list[FileReader]) -> None:
+        selects = [self._select(scan) for scan in scans(readers, self.rules.hive_partitioning)]
+        con.execute(f"insert into {self.rules.table} by name {' union all by name '.join(selects)}")
+
+    def _select(self, scan: Scan) -> str:
+        items = [self.planned[r.path] for r in scan.readers]
+        lineage = {
+            "_file_path": scan.per_file([quote_string(str(p.file.path)) for p in items]),
+            "_file_group": scan.per_file([quote_string(p.file.group) for p in items]),
+            "_file_seq": scan.per_file([str(p.seq) for p in items]),
+            "_load_id": str(self.load_id),
+            ROW_NUMBER: scan.row_number,
+        }
+        columns = [self._column(n, t) for n, t in scan.columns.items() if _lands(self.rules, n)]
+        return f"(select {', '.join(columns + [f'{sql} as {n}' for n, sql in lineage.items()])} from {scan.source})"
+
+    def _column(self, name: str, read_type: str) -> str:
+        """A column as it lands: mixed JSON of a typed column as text, cast to the landing type."""
+        expr, data_type = quote_ident(name), read_type
+        if data_type == "JSON" and name in self.typed:
+            expr, data_type = f"json_extract_string({expr}, '$')", "VARCHAR"
+        if data_type != self.target[name]:
+            expr = f"cast({expr} as {self.target[name]})"
+        return f"{expr} as {quote_ident(name)}"
+
+
+class _Validation:
+    """The checks of a batch's landed rows, on the rows as staging will see them, in the order the
+    files would have been checked one by one: for each file its rows, required columns, typed
+    columns, then the config's filter and derived columns. Each check is one query over the
+    batch; once a file fails, later checks look only at the files before it, so the error raised
+    is that of the first bad file in load order."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, rules: SourceRules, landed: list[_Landed],
+                 failure: _Failure | None, first: int):
+        self.con, self.rules, self.landed, self.first = con, rules, landed, first
+        self.failure = failure
+        self.before = failure.seq if failure else (landed[-1].seq + 1)
+        self.files = {item.seq: item for item in landed}
+        self.renamed = schema.renamed_columns(_staged_raw_names(rules, list(_landing_types(con, rules.name))))
+        self.raw_of = {name: raw for raw, name in self.renamed.items()}
+        self.staged = False
+
+    def run(self) -> dict[int, int]:
+        """Rows per file_seq of a batch that passes; else raise the first bad file's error."""
+        rows = dict(self.con.execute(f"select _file_seq, count(*) from {self.rules.table} where _file_seq >= ? "
+                                     "group by _file_seq", [self.first]).fetchall())
+        self._check_files(rows)
+        raw_names = {n for item in self.landed for n in item.raw_names}
+        for raw, name in self.renamed.items():
+            if name in self.rules.column_types and raw in raw_names:
+                self._check_type(raw, self.rules.column_types[name])
+        if self.rules.derived_columns or self.rules.filter_sql:
+            try:
+                self._stage()
+                self._check_config_expressions()
+            finally:
+                for view in (_DERIVED, _FILTERED, _STAGED):
+                    self.con.execute(f"drop view if exists {view}")
+        if self.failure:
+            raise self.failure.error
+        return rows
+
+    def error(self, seq: int, message: str, row: int | None = None, column: str | None = None) -> InputFileError:
+        """The error of a file of the batch; a staged column is named by its raw name."""
+        item = self.files[seq]
+        return InputFileError(item.path, message + (item.row_note if row is not None else ""), row=row,
+                              column=None if column is None else self.raw_of.get(column, column))
+
+    def fail(self, seq: int, error: InputFileError) -> None:
+        """Keep the error if its file comes before any found so far, and narrow later checks."""
+        if seq < self.before:
+            self.failure, self.before = _Failure(seq, error), seq
+            if self.staged:
+                self._stage()
+
+    @property
+    def in_batch(self) -> str:
+        """The rows later checks look at: the batch's files before the first bad one found."""
+        return f"_file_seq >= {self.first} and _file_seq < {self.before}"
+
+    def _check_files(self, rows: dict[int, int]) -> None:
+        """Each file has rows and the required columns (after renaming px/py/pz names)."""
+        for item in self.landed:
+            if item.seq >= self.before:
+                return
+            if not rows.get(item.seq):
+                return self.fail(item.seq, InputFileError(item.path, "the file holds no rows"))
+            own = {raw: name for raw, name in self.renamed.items() if raw in item.raw_names}
+            present = set(own.values()) | set(self.rules.default_values)
+            missing = [c for c in self.rules.required_columns if c not in present]
+            if missing:
+                return self.fail(item.seq, InputFileError(
+                    item.path, f"missing required column(s) {', '.join(missing)} (after renaming px/py/pz names); "
+                               f"columns found: {', '.join(item.raw_names)}"))
+
+    def _check_type(self, raw: str, expected: str) -> None:
+        column = quote_ident(raw)
+        if expected == "TIMESTAMPTZ":
+            bad = (f"case when try_strptime(cast({column} as varchar), '{_PEGA_GMT}') is not null then false "
+                   f"else {_PEGA_TIMESTAMP.format(c=column)} is null end")
+            what = "a Pega timestamp like 20241010T145658.123 GMT"
+        elif expected in _NUMERIC:
+            bad = f"try_cast({column} as {expected}) is null"
+            what = "an integer" if expected == "BIGINT" else "a number"
+        else:
+            return
+        found = self.con.execute(f"select _file_seq, {ROW_NUMBER}, cast({column} as varchar) from {self.rules.table} "
+                                 f"where {self.in_batch} and {column} is not null and {bad} "
+                                 f"order by _file_seq, {ROW_NUMBER} limit 1").fetchone()
+        if found is not None:
+            seq, row, value = found
+            self.fail(seq, InputFileError(self.files[seq].path, f"expected {what}, got {value!r}{self.files[seq].row_note}",
+                                          row=int(row), column=raw))
+
+    def _stage(self) -> None:
+        """(Re)create the view of the batch's rows as stg_pega__* will see them: each column
+        renamed, typed and defaulted, and on IH the fields staging derives."""
+        staged = f"select {', '.join(_staged_select(self.rules, self.renamed))} from {self.rules.table} where {self.in_batch}"
+        if self.rules.name == "ih":
+            fields = ", ".join(f"{sql} as {quote_ident(name)}" for name, sql in _IH_STAGED_FIELDS.items())
+            staged = f"select *, {fields} from ({staged})"
+        self.con.execute(f"create or replace temp view {_STAGED} as {staged}")
+        self.staged = True
+
+    def _check_config_expressions(self) -> None:
+        """Evaluate the config's filter and derived columns on the staged rows, in the order the
+        intermediate models apply them, so a value they can't convert is reported here with its
+        row rather than failing dbt with a bare Conversion Error. One pass per expression."""
+        rules, con = self.rules, self.con
+        try:
+            if rules.name in _FILTER_AFTER_DERIVED:
+                self._check_derived_columns(_STAGED)
+                derived = [(d["name"], d["sql"]) for d in rules.derived_columns]
+                con.execute(f"create or replace temp view {_DERIVED} as "
+                            f"select {derived_select_list(derived, _columns(con, _STAGED))} from {_STAGED}")
+                if rules.filter_sql:
+                    self._evaluate(_DERIVED, "filter", rules.filter_sql)
+            elif rules.filter_sql:
+                self._evaluate(_STAGED, "filter", rules.filter_sql)
+                con.execute(f"create or replace temp view {_FILTERED} as "
+                            f"select * from {_STAGED} where ({rules.filter_sql})")
+                self._check_derived_columns(_FILTERED)
+            else:
+                self._check_derived_columns(_STAGED)
+        except duckdb.BinderException:
+            return  # a column no loaded file has, or a type mismatch: the compile after loading names its config key
+
+    def _check_derived_columns(self, view: str) -> None:
+        for column in self.rules.derived_columns:
+            self._evaluate(view, f"derived column {column['name']}", column["sql"])
+
+    def _evaluate(self, view: str, what: str, sql: str) -> None:
+        """Compute `sql` on every row of `view` (hashing the value, so no optimizer can skip it)."""
+        try:
+            self.con.execute(f"select max(hash(({sql}))) from {view}").fetchone()
+        except duckdb.BinderException:
+            raise
+        except duckdb.Error as exc:
+            self._expression_failed(view, what, sql, exc)
+
+    def _expression_failed(self, view: str, what: str, sql: str, exc: duckdb.Error) -> None:
+        columns = set(_columns(self.con, view))
+        inputs = [c for c in dict.fromkeys(_identifiers(sql)) if c in columns]
+        reason = first_line(exc)
+        described = f"the config's {what} ({' '.join(sql.split())})"
+        found = _failing_row(self.con, view, sql, inputs)
+        if found is None:
+            seq = _failing_file(self.con, view, sql, sorted(s for s in self.files if s < self.before))
+            return self.fail(seq, self.error(seq, f"{described} fails on this file: {reason}"))
+        seq, row, values = found
+        blamed = _blamed_input(values, reason)
+        others = "; ".join(f"{c} = {v!r}" for c, v in values.items() if c != blamed)
+        got = repr(values[blamed]) if blamed is not None else "a row it rejects"
+        self.fail(seq, self.error(seq, f"expected a value {described} accepts, got {got} ({reason})"
+                                       + (f"; other inputs: {others}" if others else ""), row=row, column=blamed))
 
 
 def _staged_select(rules: SourceRules, renamed: dict[str, str]) -> list[str]:
     """The select list of macro staged_select_list: every kept column renamed, typed and
-    defaulted, then typed or defaulted columns the data lacks, then the row number."""
+    defaulted, then typed or defaulted columns the data lacks, then the row's file and number."""
     items = []
     for raw, name in renamed.items():
         expr = quote_ident(raw)
@@ -292,78 +584,35 @@ def _staged_select(rules: SourceRules, renamed: dict[str, str]) -> list[str]:
             items.append(f"cast({rules.default_values.get(name, 'null')} as {data_type}) as {quote_ident(name)}")
             emitted.add(name)
     items += [f"{value} as {quote_ident(name)}" for name, value in rules.default_values.items() if name not in emitted]
-    return items + [ROW_NUMBER]
-
-
-def _check_config_expressions(con: duckdb.DuckDBPyConnection, rules: SourceRules, origin: _Origin) -> None:
-    """Evaluate the config's filter and derived columns on the staged rows, in the order the
-    intermediate models apply them, so a value they can't convert is reported here with its row
-    rather than failing dbt with a bare Conversion Error. One pass per expression."""
-    try:
-        if rules.name in _FILTER_AFTER_DERIVED:
-            _check_derived_columns(con, rules, _STAGED, origin)
-            derived = [(d["name"], d["sql"]) for d in rules.derived_columns]
-            con.execute(f"create or replace temp view {_DERIVED} as "
-                        f"select {derived_select_list(derived, _columns(con, _STAGED))} from {_STAGED}")
-            if rules.filter_sql:
-                _evaluate(con, _DERIVED, "filter", rules.filter_sql, origin)
-        elif rules.filter_sql:
-            _evaluate(con, _STAGED, "filter", rules.filter_sql, origin)
-            con.execute(f"create or replace temp view {_FILTERED} as "
-                        f"select * from {_STAGED} where ({rules.filter_sql})")
-            _check_derived_columns(con, rules, _FILTERED, origin)
-        else:
-            _check_derived_columns(con, rules, _STAGED, origin)
-    except duckdb.BinderException:
-        return  # a column no loaded file has, or a type mismatch: the compile after loading names its config key
-
-
-def _check_derived_columns(con: duckdb.DuckDBPyConnection, rules: SourceRules, view: str, origin: _Origin) -> None:
-    for column in rules.derived_columns:
-        _evaluate(con, view, f"derived column {column['name']}", column["sql"], origin)
-
-
-def _evaluate(con: duckdb.DuckDBPyConnection, view: str, what: str, sql: str, origin: _Origin) -> None:
-    """Compute `sql` on every row of `view` (hashing the value, so no optimizer can skip it)."""
-    try:
-        con.execute(f"select max(hash(({sql}))) from {view}").fetchone()
-    except duckdb.BinderException:
-        raise
-    except duckdb.Error as exc:
-        raise _expression_error(con, view, what, sql, exc, origin) from exc
-
-
-def _expression_error(con: duckdb.DuckDBPyConnection, view: str, what: str, sql: str, exc: duckdb.Error,
-                      origin: _Origin) -> InputFileError:
-    columns = set(_columns(con, view))
-    inputs = [c for c in dict.fromkeys(_identifiers(sql)) if c in columns]
-    reason = first_line(exc)
-    described = f"the config's {what} ({' '.join(sql.split())})"
-    found = _failing_row(con, view, sql, inputs)
-    if found is None:
-        return origin.error(f"{described} fails on this file: {reason}")
-    row, values = found
-    blamed = _blamed_input(values, reason)
-    others = "; ".join(f"{c} = {v!r}" for c, v in values.items() if c != blamed)
-    got = repr(values[blamed]) if blamed is not None else "a row it rejects"
-    return origin.error(f"expected a value {described} accepts, got {got} ({reason})"
-                        + (f"; other inputs: {others}" if others else ""), row=row, column=blamed)
+    return items + ["_file_seq", ROW_NUMBER]
 
 
 def _failing_row(con: duckdb.DuckDBPyConnection, view: str, sql: str,
-                 inputs: list[str]) -> tuple[int, dict[str, str | None]] | None:
-    """The first row, in file order, where `sql` raises: among rows whose `try()` is NULL though
-    an input isn't (a NULL input gives NULL, not an error), the first that raises on its own."""
+                 inputs: list[str]) -> tuple[int, int, dict[str, str | None]] | None:
+    """The first row, in load and file order, where `sql` raises: among rows whose `try()` is NULL
+    though an input isn't (a NULL input gives NULL, not an error), the first that raises on its
+    own. Its file_seq, row number and input values."""
     shown = "".join(f", cast({quote_ident(c)} as varchar)" for c in inputs)
     some_input = " or ".join(f"{quote_ident(c)} is not null" for c in inputs) or "true"
-    candidates = con.execute(f"select {ROW_NUMBER}{shown} from {view} where try(({sql})) is null and ({some_input}) "
-                             f"order by {ROW_NUMBER} limit {_CANDIDATE_ROWS}").fetchall()
-    for row, *values in candidates:
+    candidates = con.execute(f"select _file_seq, {ROW_NUMBER}{shown} from {view} where try(({sql})) is null "
+                             f"and ({some_input}) order by _file_seq, {ROW_NUMBER} limit {_CANDIDATE_ROWS}").fetchall()
+    for seq, row, *values in candidates:
         try:
-            con.execute(f"select max(hash(({sql}))) from {view} where {ROW_NUMBER} = ?", [row]).fetchone()
+            con.execute(f"select max(hash(({sql}))) from {view} where _file_seq = ? and {ROW_NUMBER} = ?",
+                        [seq, row]).fetchone()
         except duckdb.Error:
-            return int(row), dict(zip(inputs, values))
+            return int(seq), int(row), dict(zip(inputs, values))
     return None
+
+
+def _failing_file(con: duckdb.DuckDBPyConnection, view: str, sql: str, seqs: list[int]) -> int:
+    """The first file on whose rows `sql` raises; the first file when none does on its own."""
+    for seq in seqs:
+        try:
+            con.execute(f"select max(hash(({sql}))) from {view} where _file_seq = ?", [seq]).fetchone()
+        except duckdb.Error:
+            return seq
+    return seqs[0]
 
 
 def _blamed_input(values: dict[str, str | None], reason: str) -> str | None:
@@ -376,27 +625,6 @@ def _blamed_input(values: dict[str, str | None], reason: str) -> str | None:
 def _identifiers(sql: str) -> list[str]:
     """Double-quoted identifiers in compiled SQL, skipping single-quoted strings."""
     return [m.group(1).replace('""', '"') for m in _STRING_OR_IDENTIFIER.finditer(sql) if m.group(1) is not None]
-
-
-def _append(con: duckdb.DuckDBPyConnection, rules: SourceRules, file: DiscoveredFile, file_seq: int,
-            load_id: int) -> None:
-    """Insert by name, widening the landing table for new columns or conflicting types."""
-    incoming = dict(con.execute("select column_name, column_type from (describe _incoming)").fetchall())
-    landing = _landing_types(con, rules.name)
-    keep = [n for n in incoming if n != ROW_NUMBER and n not in rules.drop_columns and n not in _LINEAGE_TYPES]
-    for name in keep:
-        new_type = incoming[name]
-        if name not in landing:
-            con.execute(f"alter table {rules.table} add column {quote_ident(name)} {new_type}")
-        elif landing[name] != new_type:
-            wider = _wider_type(landing[name], new_type)
-            if wider != landing[name]:
-                con.execute(f"alter table {rules.table} alter {quote_ident(name)} type {wider}")
-    columns = ", ".join(quote_ident(n) for n in keep)
-    con.execute(
-        f"insert into {rules.table} by name select {columns}, "
-        f"? as _file_path, ? as _file_group, ? as _file_seq, ? as _load_id, {ROW_NUMBER} as _row_in_file "
-        f"from _incoming", [str(file.path), file.group, file_seq, load_id])
 
 
 def _landing_types(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:

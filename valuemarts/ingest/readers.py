@@ -1,4 +1,12 @@
-"""Read one export file into a DuckDB temp table with DuckDB's own readers.
+"""Read export files with DuckDB's own readers: one reader per file, and scans that read many
+files in one statement, numbering each row within its file.
+
+Binding a file's reader gives its columns and their types (a parquet file's footer; all of a JSON
+or CSV file, whose types DuckDB infers from every row), so the loader can plan the landing
+columns before any row is read. Parquet files of one schema are then read by one
+`read_parquet`, which gives each row's file and row number; any other file is read on its own,
+numbered by `row_number() over ()`, DuckDB's streaming window, which numbers rows in scan order:
+file order, archive members in archive order.
 
 Pega dataset-export archives are unpacked here (DuckDB can't read inside a zip), within limits
 on unpacked size and compression ratio checked before anything is unpacked, so an archive bomb
@@ -24,6 +32,9 @@ from valuemarts.sql_names import quote_string
 
 ROW_NUMBER = "_row_in_file"
 _JSON_MEMBER_SUFFIXES = (".json", ".ndjson", ".jsonl")
+# read_parquet's virtual columns for a row's file (its index in the list) and row; a file with
+# a column of either name hides them, so such a file is read on its own.
+_PARQUET_VIRTUAL = frozenset({"file_index", "file_row_number"})
 # Archive bomb limits, per archive. Pega NDJSON deflates about 7-12x (demo zips 7-9x at level 1,
 # 10-12x at level 9), so 200x leaves ample room for repetitive exports while a bomb (~1000x) fails.
 MAX_BYTES_ENV = "VALUEMARTS_ARCHIVE_MAX_BYTES"
@@ -33,22 +44,78 @@ DEFAULT_MAX_RATIO = 200.0
 _CHUNK = 1 << 20
 
 
-def read_into(con: duckdb.DuckDBPyConnection, path: Path, file_type: str, table: str,
-              hive_partitioning: bool = False) -> int:
-    """Create temp table `table` with the file's rows plus a 1-based `_row_in_file`; return rows.
+@dataclass(frozen=True)
+class FileReader:
+    """One file as DuckDB reads it: a table expression, and the columns (name -> type) it gives."""
 
-    `row_number() over ()` runs as DuckDB's streaming window, which numbers rows in scan order:
-    file order, archive members in archive order.
-    """
-    with tempfile.TemporaryDirectory(prefix="valuemarts-unpack-") as tmp:
-        reader = _reader_sql(path, file_type, Path(tmp), hive_partitioning)
-        try:
-            con.execute(f"create or replace temp table {table} as "
-                        f"select *, row_number() over () as {ROW_NUMBER} from {reader}")
-        except duckdb.Error as exc:
-            raise InputFileError(str(path), f"cannot read as {file_type}: {first_line(exc)}") from exc
-    (rows,) = con.execute(f"select count(*) from {table}").fetchone()
-    return rows
+    path: Path
+    file_type: str
+    sql: str
+    columns: dict[str, str]
+    unpacked_bytes: int    # what unpacking it wrote to the temp folder
+
+    @property
+    def groups_with_others(self) -> bool:
+        """Whether one `read_parquet` may read it with other files of its schema."""
+        return (_kind(self.path, self.file_type) == "parquet"
+                and not any(c.lower() in _PARQUET_VIRTUAL for c in self.columns))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Files read by one table expression (`source`), with each row's 1-based number in its file."""
+
+    readers: tuple[FileReader, ...]
+    source: str
+    row_number: str
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The scan's columns: its files share them (a scan of several files is one schema)."""
+        return self.readers[0].columns
+
+    def per_file(self, values: list[str]) -> str:
+        """An SQL expression giving each row its file's value from `values` (SQL, one per file)."""
+        if len(self.readers) == 1:
+            return values[0]
+        return f"[{', '.join(values)}][cast(file_index as bigint) + 1]"
+
+
+def open_reader(con: duckdb.DuckDBPyConnection, path: Path, file_type: str, tmp: Path,
+                hive_partitioning: bool = False) -> FileReader:
+    """Unpack `path` into a folder under `tmp` if it is an archive, and bind its reader."""
+    folder = Path(tempfile.mkdtemp(dir=tmp))
+    sql = _reader_sql(path, file_type, folder, hive_partitioning)
+    try:
+        columns = dict(con.execute(f"select column_name, column_type from (describe select * from {sql})").fetchall())
+    except duckdb.Error as exc:
+        raise read_error(path, file_type, exc) from exc
+    unpacked = sum(p.stat().st_size for p in folder.iterdir())
+    return FileReader(path, file_type, sql, columns, unpacked)
+
+
+def scans(readers: list[FileReader], hive_partitioning: bool) -> list[Scan]:
+    """The fewest scans that read these files: one per parquet schema, one per other file; in
+    the order of their first file."""
+    groups: dict[object, list[FileReader]] = {}
+    for index, reader in enumerate(readers):
+        key = tuple(reader.columns.items()) if reader.groups_with_others else index
+        groups.setdefault(key, []).append(reader)
+    return [_scan(group, hive_partitioning) for group in groups.values()]
+
+
+def _scan(readers: list[FileReader], hive_partitioning: bool) -> Scan:
+    """A scan of parquet files of one schema numbers rows by their place in the file, which
+    leaves DuckDB free to read a large file in parallel; other files are numbered as read."""
+    if not readers[0].groups_with_others:
+        return Scan((readers[0],), readers[0].sql, "row_number() over ()")
+    paths = ", ".join(quote_string(str(r.path)) for r in readers)
+    source = f"read_parquet([{paths}], hive_partitioning = {str(hive_partitioning).lower()})"
+    return Scan(tuple(readers), source, "file_row_number + 1")
+
+
+def read_error(path: Path, file_type: str, exc: duckdb.Error) -> InputFileError:
+    return InputFileError(str(path), f"cannot read as {file_type}: {first_line(exc)}")
 
 
 def row_note(path: Path, file_type: str) -> str:
