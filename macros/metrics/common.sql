@@ -17,6 +17,14 @@
     {%- for column in columns -%}{{ relation ~ "." if relation }}{{ vm_ident(column) }}, {% endfor -%}
 {%- endmacro %}
 
+{#- The values of `columns` as one STRUCT (`true` for none): nested values compare NULL as equal,
+    so `{{ tuple }} in (select {{ tuple }} ...)` matches NULL group values as a group. -#}
+{% macro null_safe_tuple(columns) -%}
+    {%- if columns | length == 0 -%}true{%- else -%}
+    {{ '{' }}{%- for column in columns -%}'c{{ loop.index }}': {{ column }}{{ ", " if not loop.last }}{%- endfor -%}{{ '}' }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Null-safe equality of `columns` between two relations (a NULL group value is a group). -#}
 {% macro same_keys(left, right, columns) -%}
     {%- for column in columns -%}
@@ -441,7 +449,9 @@ recomputed as (
     {%- set group_by_columns = union_group_by_columns(metrics) -%}
     {%- set only = {} -%}
     {%- for metric in metrics -%}
-        {%- set key = 'row(' ~ (quoted_list(metric.group_by) or 'true') ~ ')' -%}
+        {%- set quoted = [] -%}
+        {%- for column in metric.group_by -%}{%- do quoted.append(vm_ident(column)) -%}{%- endfor -%}
+        {%- set key = null_safe_tuple(quoted) -%}
         {%- do only.update({metric.name: key ~ ' in (select ' ~ key ~ ' from touched_cells where metric_name = '
                                             ~ vm_string(metric.name) ~ ')'}) -%}
     {%- endfor %}

@@ -5,8 +5,8 @@
 select {{ columns | join(', ') }}, count(*) as n
 from {{ model }}
 {%- if built_now_only %}
-where row({{ columns | join(', ') }}) in (
-    select row({{ columns | join(', ') }}) from {{ model }} where {{ vm_built_now() }}
+where {{ null_safe_tuple(columns) }} in (
+    select {{ null_safe_tuple(columns) }} from {{ model }} where {{ vm_built_now() }}
 )
 {%- endif %}
 group by {{ columns | join(', ') }}
