@@ -218,6 +218,9 @@ score_counts as (
 
 ),
 
+{#- One ascending pass per group: the counts at or above a score are the group's totals minus the
+    counts below it (integers, so exactly what a descending window gives, at one sort instead of
+    three). -#}
 ranked_scores as (
 
     select
@@ -225,19 +228,24 @@ ranked_scores as (
         score,
         positives,
         negatives,
-        coalesce(sum(negatives) over (
-            ascending rows between unbounded preceding and 1 preceding), 0) as negatives_below,
-        sum(positives) over (
-            descending rows between unbounded preceding and current row) as positives_at_or_above,
-        sum(negatives) over (
-            descending rows between unbounded preceding and current row) as negatives_at_or_above,
-        sum(positives) over group_scores as scored_positives,
-        sum(negatives) over group_scores as scored_negatives
-    from score_counts
-    window
-        group_scores as (partition by {{ keys }}property),
-        ascending as (partition by {{ keys }}property order by score asc),
-        descending as (partition by {{ keys }}property order by score desc)
+        negatives_below,
+        scored_positives - positives_below as positives_at_or_above,
+        scored_negatives - negatives_below as negatives_at_or_above,
+        scored_positives,
+        scored_negatives
+    from (
+        select
+            *,
+            coalesce(sum(negatives) over ascending, 0) as negatives_below,
+            coalesce(sum(positives) over ascending, 0) as positives_below,
+            sum(positives) over group_scores as scored_positives,
+            sum(negatives) over group_scores as scored_negatives
+        from score_counts
+        window
+            group_scores as (partition by {{ keys }}property),
+            ascending as (partition by {{ keys }}property order by score asc
+                          rows between unbounded preceding and 1 preceding)
+    ) as cumulative_counts
 
 ),
 
