@@ -257,7 +257,7 @@ ranking_scores as (
         {{ keys }}property,
         sum(positives * (2 * negatives_below + negatives))
             / (2 * any_value(scored_positives) * any_value(scored_negatives)) as roc_auc,
-        sum(positives * positives_at_or_above / (positives_at_or_above + negatives_at_or_above) order by score)
+        fsum(positives * positives_at_or_above / (positives_at_or_above + negatives_at_or_above))
             / any_value(scored_positives) as average_precision
     from ranked_scores
     group by {{ keys }}property
@@ -293,13 +293,14 @@ action_set_sizes as (
 {#- Per action a: c_a = offer sets containing a; w_a = sum over those sets of 1/sqrt(set size)
     (the action's coordinate in the sum of L2-normalised set vectors); each set of size k adds
     1/k to every one of its k actions, so the shares of a group add up to its number of sets.
-    Floating-point sums run in a fixed order, so equal state gives bit-equal scores. -#}
+    Floating-point sums are error-compensated (fsum): the order rows arrive in moves a score by
+    an ulp at most, and no group is buffered to be sorted (an ordered sum can't spill). -#}
 offered_actions as (
 
     select
         {{ action_keys }}sum(offer_sets) as offer_sets,
-        sum(offer_sets / sqrt(offer_set_size) order by offer_set_size) as normalised_weight,
-        sum(offer_sets / offer_set_size order by offer_set_size) as offer_set_share
+        fsum(offer_sets / sqrt(offer_set_size)) as normalised_weight,
+        fsum(offer_sets / offer_set_size) as offer_set_share
     from action_set_sizes
     group by all
 
@@ -320,8 +321,8 @@ offer_set_totals as (
     select
         {{ keys }}any_value(offer_set_count) as offer_set_count,
         sum(offer_sets) as offered_actions,
-        sum(normalised_weight * normalised_weight order by {{ vm_ident('Name') }}) as normalised_weight_squares,
-        sum(offer_sets * log2(offer_set_count / offer_sets) order by {{ vm_ident('Name') }}) as self_information
+        fsum(normalised_weight * normalised_weight) as normalised_weight_squares,
+        fsum(offer_sets * log2(offer_set_count / offer_sets)) as self_information
     from action_shares
     {%- if by %}
     group by {{ quoted_list(by) }}
@@ -445,8 +446,8 @@ tdigest_scores as (
 
     select
         {{ keys }}property,
-        sum((fpr - next_fpr) * (tpr + next_tpr) / 2 order by threshold_index) as roc_auc_tdigest,
-        sum((tpr - next_tpr) * interpolated_precision order by threshold_index) as average_precision_tdigest
+        fsum((fpr - next_fpr) * (tpr + next_tpr) / 2) as roc_auc_tdigest,
+        fsum((tpr - next_tpr) * interpolated_precision) as average_precision_tdigest
     from tdigest_steps
     where threshold_index < 101
     group by {{ keys }}property
