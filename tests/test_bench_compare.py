@@ -62,8 +62,9 @@ def test_agreement_missing_value_on_one_side_is_a_difference():
 
 
 def raw_rows(tmp_path: Path) -> Path:
-    """A demo folder whose ih/ has two daily files: offer A has Impression + Pending (day 1) and its click re-exported on day 2;
-    offer B only a Pending; offer C a Clicked only (a cell without negatives, PlacementType Tile)."""
+    """A demo folder whose ih/ has two daily files: offer A has Impression + Pending (day 1) and its
+    click re-exported on day 2; offer B only a Pending; offer C a Clicked only (a cell without
+    negatives, PlacementType Tile)."""
     base = {"pyIssue": "Sales", "pyGroup": "Cards", "pyName": "Gold", "pxRank": 1, "pyChannel": "Web",
             "PlacementType": "Hero", "PropensitySource": "GBM", "ModelControlGroup": "Test", "pyPropensity": 0.1,
             "Revenue": None}

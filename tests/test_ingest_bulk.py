@@ -13,7 +13,7 @@ from tests.pega_files import ih_row, write_export_zip
 from valuemarts.config import schema
 from valuemarts.duck import connect
 from valuemarts.errors import InputFileError
-from valuemarts.ingest import landing
+from valuemarts.ingest import landing, readers
 from valuemarts.ingest.discover import DiscoveredFile
 from valuemarts.ingest.landing import LOAD_LOG, SourceRules, ensure_landing, load_files
 
@@ -221,3 +221,20 @@ def test_rows_count_within_each_archive_of_a_batch(tmp_path):
                        'list("pxInteractionID" order by _row_in_file) from landing.holdings_raw '
                        "group by _file_seq order by 1").fetchall() == [
         (1, list(range(1, 8)), [str(i) for i in range(10, 17)]), (2, [1, 2, 3, 4], ["0", "1", "2", "3"])]
+
+
+@pytest.mark.parametrize("rows", [
+    [{"n": 1, "x": 1.5, "big": 12345678901234567890, "ok": True, "s": "Web", "mixed": "Web", "none": None,
+      "nested": {"a b": 1, 'q"u': [1, 2]}, "list": [], "O'Brien": "é🚀"},
+     {"n": 2, "x": 2, "big": 1, "ok": False, "mixed": 7, "nested": {"a b": None}, "list": [3], "only": "here"}],
+    # Dates in a format DuckDB infers, which types given back would not carry: inferred again.
+    [{"day": "15-03-2023", "at": "2023-01-02 10:11:12"}, {"day": "01-02-2023", "at": "2023-01-02 10:11:13"}],
+])
+def test_json_read_with_its_inferred_types_reads_as_inferred(tmp_path, rows):
+    path = write_export_zip(tmp_path / "day.zip", rows)
+    with connect() as con:
+        reader = readers.open_reader(con, path, "pega_ds_export", tmp_path)
+        member = next(tmp_path.glob("*/member-0.json"))
+        inferred = f"read_json('{member}', format = 'auto', union_by_name = true, sample_size = -1)"
+        assert con.execute(f"select * from {reader.sql}").fetchall() == con.execute(f"select * from {inferred}").fetchall()
+    assert ("columns =" in reader.sql) == ("day" not in rows[0])

@@ -37,6 +37,7 @@ from valuemarts.bench.measure import Measurement, measure, write_result
 from valuemarts.bench.reference_env import PIPELINE, REQUIREMENTS, ensure_reference_env
 from valuemarts.bench.reference_pipeline import report_grouping, unique_columns
 from valuemarts.bench.reference_replay import replay
+from valuemarts.paths import project_dir
 from valuemarts.tables import write_rows
 
 DAYS = 90
@@ -156,7 +157,7 @@ def run(rows: int, days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS) -> Pat
         files = warehouse_files(work)
     table = timing_table(reference, build, reports, append)
     out = write_result(f"compare_{rows}", COLUMNS, table, {
-        "ih_rows": rows, "days": days, "holdings_customers": customers,
+        "ih_rows": rows, "days": days, "holdings_customers": customers, "valuemarts_commit": valuemarts_commit(),
         "generation": {"seconds": round(generated.seconds, 1), "peak_mb": round(generated.peak_mb)},
         "reference": {"requirements": list(REQUIREMENTS), "phases_seconds": reference["seconds"],
                       "reports": reference["reports"], "quirks": reference["quirks"],
@@ -177,6 +178,16 @@ def run(rows: int, days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS) -> Pat
 def _specs(work: Path) -> dict[str, Any]:
     """The compiled report specs the build wrote beside the warehouse."""
     return json.loads((work / "compiled" / "report_specs.json").read_text())
+
+
+def valuemarts_commit() -> str | None:
+    """The commit of the project measured (with "+changes" when its work tree differs), so that
+    results taken while the code moves say what they measured."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(project_dir()), *args], capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    return (head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")) or None
 
 
 def valuemarts_command(*args: Any) -> list[str]:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from valuemarts.bench.compare import DAYS, HOLDINGS_CUSTOMERS, valuemarts_command, warehouse_files
+from valuemarts.bench.compare import DAYS, HOLDINGS_CUSTOMERS, valuemarts_command, valuemarts_commit, warehouse_files
 from valuemarts.bench.measure import measure, write_result
 
 SIZES = (1_000_000, 5_000_000, 20_000_000)
@@ -25,7 +25,7 @@ def run(sizes: list[int], days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS)
     """Measure every size in its own temporary folder; one table, bench/results/scale.json."""
     table = [_one_size(rows, days, customers) for rows in sizes]
     return write_result("scale", COLUMNS, table, {
-        "days": days, "holdings_customers": customers, "ih_format": "parquet",
+        "days": days, "holdings_customers": customers, "ih_format": "parquet", "valuemarts_commit": valuemarts_commit(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "note": "peak_mb: peak RSS of the largest process of the step's tree; side_files_mb: what valuemarts "
                 "writes beside the warehouse (compiled config, dbt target, CLV model cards); append: the build "
@@ -38,7 +38,8 @@ def _one_size(rows: int, days: int, customers: int) -> list:
         work = Path(tmp)
         data = work / "data"
         generate = ("demo-data", "--out", data, "--rows", rows, "--days", days, "--ih-format", "parquet")
-        generated = measure(valuemarts_command(*generate, "--by-day", "--customers", customers, "--holdings-format", "parquet"))
+        generated = measure(valuemarts_command(*generate, "--by-day", "--customers", customers,
+                                               "--holdings-format", "parquet"))
         build_args = ("build", "--config", data / "config.toml", "--ih", data / "ih", "--holdings", data / "holdings",
                       "--warehouse", work / "warehouse.duckdb")
         build = measure(valuemarts_command(*build_args))

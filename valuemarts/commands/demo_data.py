@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from valuemarts.demo import append_ih_day, write_demo  # numpy/polars only when generating
 
     if args.append_day:
-        print(f"wrote {append_ih_day(args.out, rows=args.rows, seed=args.seed, days=args.days, ih_format=args.ih_format)}")
+        path = append_ih_day(args.out, rows=args.rows, seed=args.seed, days=args.days, ih_format=args.ih_format)
+        print(f"wrote {path}")
         return 0
     summary = write_demo(args.out, rows=args.rows, seed=args.seed, days=args.days, ih_format=args.ih_format,
                          holdings_format=args.holdings_format, by_day=args.by_day, customers=args.customers)

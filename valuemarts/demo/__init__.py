@@ -50,8 +50,8 @@ def write_demo(out: Path, rows: int = 100_000, seed: int = 42, days: int = 90, i
     out = Path(out)
     config = demo_config_toml(ih_format, holdings_format)  # first: rejects unknown formats before any work
     if by_day:
-        ih_paths = write_ih_days(ih_by_day(ih_day_chunks(rows, seed=seed, days=days, start=DEFAULT_START), DEFAULT_START),
-                                 out / "ih", ih_format)
+        days_frames = ih_by_day(ih_day_chunks(rows, seed=seed, days=days, start=DEFAULT_START), DEFAULT_START)
+        ih_paths = write_ih_days(days_frames, out / "ih", ih_format)
         ih_rows = rows
     else:
         ih = generate_ih(rows, seed=seed, days=days, start=DEFAULT_START)

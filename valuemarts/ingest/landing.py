@@ -16,7 +16,8 @@ import contextlib
 import hashlib
 import re
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -68,6 +69,7 @@ _CANDIDATE_ROWS = 50
 _CHUNK_UNPACKED_BYTES = 1 << 30
 _CHUNK_FILES = 256
 _HASH_WORKERS = 4   # files hashed at once: reading and hashing them overlap
+_OPEN_WORKERS = 4   # files opened at once (unpacked and their readers bound)
 # A single-quoted SQL string, or a double-quoted identifier (group 1): compiled SQL quotes every column.
 _STRING_OR_IDENTIFIER = re.compile("'(?:[^']|'')*'" + '|"((?:[^"]|"")*)"')
 
@@ -285,19 +287,36 @@ def _insert_in_chunks(con: duckdb.DuckDBPyConnection, rules: SourceRules, planne
 def _open_chunk(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Planned],
                 tmp: Path) -> tuple[list[tuple[_Planned, FileReader]], _Failure | None]:
     """Open files in order until the chunk is full (_CHUNK_FILES files, or its archives have
-    unpacked _CHUNK_UNPACKED_BYTES) or a file can't be read: the files opened, and its failure."""
+    unpacked _CHUNK_UNPACKED_BYTES) or a file can't be read: the files opened, and its failure.
+    A few files open at once: binding a JSON reader infers its types from every row, on one core."""
     opened: list[tuple[_Planned, FileReader]] = []
     unpacked = 0
-    for item in planned:
-        if len(opened) == _CHUNK_FILES or unpacked >= _CHUNK_UNPACKED_BYTES:
-            break
-        try:
-            reader = open_reader(con, item.file.path, rules.file_type, tmp, rules.hive_partitioning)
-        except InputFileError as exc:
-            return opened, _Failure(item.seq, exc)
-        opened.append((item, reader))
-        unpacked += reader.unpacked_bytes
+    queue = iter(planned)
+    running: deque[tuple[_Planned, Future[FileReader]]] = deque()
+    with ThreadPoolExecutor(max_workers=_OPEN_WORKERS) as pool:
+        def submit() -> None:
+            item = next(queue, None)
+            if item is not None:
+                running.append((item, pool.submit(_open, con, rules, item, tmp)))
+
+        for _ in range(_OPEN_WORKERS):
+            submit()
+        while running and len(opened) < _CHUNK_FILES and unpacked < _CHUNK_UNPACKED_BYTES:
+            item, future = running.popleft()
+            try:
+                reader = future.result()
+            except InputFileError as exc:
+                return opened, _Failure(item.seq, exc)
+            opened.append((item, reader))
+            unpacked += reader.unpacked_bytes
+            submit()
     return opened, None
+
+
+def _open(con: duckdb.DuckDBPyConnection, rules: SourceRules, item: _Planned, tmp: Path) -> FileReader:
+    """Open a file on a cursor of its own, so files open side by side."""
+    with con.cursor() as cursor:
+        return open_reader(cursor, item.file.path, rules.file_type, tmp, rules.hive_partitioning)
 
 
 def _insert_chunk(con: duckdb.DuckDBPyConnection, rules: SourceRules, opened: list[tuple[_Planned, FileReader]],
@@ -451,18 +470,16 @@ class _Validation:
             raise self.failure.error
         return rows
 
-    def error(self, seq: int, message: str, row: int | None = None, column: str | None = None) -> InputFileError:
-        """The error of a file of the batch; a staged column is named by its raw name."""
+    def fail(self, seq: int, message: str, row: int | None = None, column: str | None = None) -> None:
+        """Keep a file's error (`column` a raw name) if the file comes before any bad one found so
+        far, and narrow later checks to the files before it."""
+        if seq >= self.before:
+            return
         item = self.files[seq]
-        return InputFileError(item.path, message + (item.row_note if row is not None else ""), row=row,
-                              column=None if column is None else self.raw_of.get(column, column))
-
-    def fail(self, seq: int, error: InputFileError) -> None:
-        """Keep the error if its file comes before any found so far, and narrow later checks."""
-        if seq < self.before:
-            self.failure, self.before = _Failure(seq, error), seq
-            if self.staged:
-                self._stage()
+        error = InputFileError(item.path, message + (item.row_note if row is not None else ""), row=row, column=column)
+        self.failure, self.before = _Failure(seq, error), seq
+        if self.staged:
+            self._stage()
 
     @property
     def in_batch(self) -> str:
@@ -475,14 +492,13 @@ class _Validation:
             if item.seq >= self.before:
                 return
             if not rows.get(item.seq):
-                return self.fail(item.seq, InputFileError(item.path, "the file holds no rows"))
+                return self.fail(item.seq, "the file holds no rows")
             own = {raw: name for raw, name in self.renamed.items() if raw in item.raw_names}
             present = set(own.values()) | set(self.rules.default_values)
             missing = [c for c in self.rules.required_columns if c not in present]
             if missing:
-                return self.fail(item.seq, InputFileError(
-                    item.path, f"missing required column(s) {', '.join(missing)} (after renaming px/py/pz names); "
-                               f"columns found: {', '.join(item.raw_names)}"))
+                return self.fail(item.seq, f"missing required column(s) {', '.join(missing)} (after renaming "
+                                           f"px/py/pz names); columns found: {', '.join(item.raw_names)}")
 
     def _check_type(self, raw: str, expected: str) -> None:
         column = quote_ident(raw)
@@ -500,8 +516,7 @@ class _Validation:
                                  f"order by _file_seq, {ROW_NUMBER} limit 1").fetchone()
         if found is not None:
             seq, row, value = found
-            self.fail(seq, InputFileError(self.files[seq].path, f"expected {what}, got {value!r}{self.files[seq].row_note}",
-                                          row=int(row), column=raw))
+            self.fail(seq, f"expected {what}, got {value!r}", row=int(row), column=raw)
 
     def _stage(self) -> None:
         """(Re)create the view of the batch's rows as stg_pega__* will see them: each column
@@ -550,6 +565,8 @@ class _Validation:
             self._expression_failed(view, what, sql, exc)
 
     def _expression_failed(self, view: str, what: str, sql: str, exc: duckdb.Error) -> None:
+        """Find where `sql` raised: the first row, its value of the input the error quotes, and
+        the other inputs' values; failing that, the first file."""
         columns = set(_columns(self.con, view))
         inputs = [c for c in dict.fromkeys(_identifiers(sql)) if c in columns]
         reason = first_line(exc)
@@ -557,13 +574,14 @@ class _Validation:
         found = _failing_row(self.con, view, sql, inputs)
         if found is None:
             seq = _failing_file(self.con, view, sql, sorted(s for s in self.files if s < self.before))
-            return self.fail(seq, self.error(seq, f"{described} fails on this file: {reason}"))
+            return self.fail(seq, f"{described} fails on this file: {reason}")
         seq, row, values = found
         blamed = _blamed_input(values, reason)
         others = "; ".join(f"{c} = {v!r}" for c, v in values.items() if c != blamed)
         got = repr(values[blamed]) if blamed is not None else "a row it rejects"
-        self.fail(seq, self.error(seq, f"expected a value {described} accepts, got {got} ({reason})"
-                                       + (f"; other inputs: {others}" if others else ""), row=row, column=blamed))
+        self.fail(seq, f"expected a value {described} accepts, got {got} ({reason})"
+                       + (f"; other inputs: {others}" if others else ""), row=row,
+                  column=None if blamed is None else self.raw_of.get(blamed, blamed))
 
 
 def _staged_select(rules: SourceRules, renamed: dict[str, str]) -> list[str]:

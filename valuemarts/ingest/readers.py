@@ -3,10 +3,10 @@ files in one statement, numbering each row within its file.
 
 Binding a file's reader gives its columns and their types (a parquet file's footer; all of a JSON
 or CSV file, whose types DuckDB infers from every row), so the loader can plan the landing
-columns before any row is read. Parquet files of one schema are then read by one
-`read_parquet`, which gives each row's file and row number; any other file is read on its own,
-numbered by `row_number() over ()`, DuckDB's streaming window, which numbers rows in scan order:
-file order, archive members in archive order.
+columns before any row is read; a JSON file is then read with the types inferred, not inferred
+again. Parquet files of one schema are read by one `read_parquet`, which gives each row's file
+and row number; any other file is read on its own, numbered by `row_number() over ()`, DuckDB's
+streaming window, which numbers rows in scan order: file order, archive members in archive order.
 
 Pega dataset-export archives are unpacked here (DuckDB can't read inside a zip), within limits
 on unpacked size and compression ratio checked before anything is unpacked, so an archive bomb
@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import tarfile
 import tempfile
 import zipfile
@@ -35,6 +36,9 @@ _JSON_MEMBER_SUFFIXES = (".json", ".ndjson", ".jsonl")
 # read_parquet's virtual columns for a row's file (its index in the list) and row; a file with
 # a column of either name hides them, so such a file is read on its own.
 _PARQUET_VIRTUAL = frozenset({"file_index", "file_row_number"})
+# JSON types whose inference also found a format (dates like 15-03-2023): given back as columns
+# they would be parsed as ISO, so a file with any is read with inference again.
+_FORMATTED_TYPE = re.compile(r"\b(DATE|TIME)")
 # Archive bomb limits, per archive. Pega NDJSON deflates about 7-12x (demo zips 7-9x at level 1,
 # 10-12x at level 9), so 200x leaves ample room for repetitive exports while a bomb (~1000x) fails.
 MAX_BYTES_ENV = "VALUEMARTS_ARCHIVE_MAX_BYTES"
@@ -85,11 +89,15 @@ def open_reader(con: duckdb.DuckDBPyConnection, path: Path, file_type: str, tmp:
                 hive_partitioning: bool = False) -> FileReader:
     """Unpack `path` into a folder under `tmp` if it is an archive, and bind its reader."""
     folder = Path(tempfile.mkdtemp(dir=tmp))
-    sql = _reader_sql(path, file_type, folder, hive_partitioning)
+    kind = _kind(path, file_type)
+    members = _json_members(path, kind, folder)
+    sql = _json_reader(members) if members else _table_reader(path, kind, hive_partitioning)
     try:
         columns = dict(con.execute(f"select column_name, column_type from (describe select * from {sql})").fetchall())
     except duckdb.Error as exc:
         raise read_error(path, file_type, exc) from exc
+    if members and not _FORMATTED_TYPE.search(" ".join(columns.values())):
+        sql = _json_reader(members, columns)
     unpacked = sum(p.stat().st_size for p in folder.iterdir())
     return FileReader(path, file_type, sql, columns, unpacked)
 
@@ -140,22 +148,32 @@ def _kind(path: Path, file_type: str) -> str:
     return "json"
 
 
-def _reader_sql(path: Path, file_type: str, tmp: Path, hive: bool) -> str:
-    kind = _kind(path, file_type)
+def _table_reader(path: Path, kind: str, hive: bool) -> str:
     if kind == "parquet":
         return f"read_parquet({quote_string(str(path))}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
     if kind == "csv":
         return f"read_csv({quote_string(str(path))}, auto_detect = true, header = true, sample_size = -1)"
-    if kind == "xlsx":
-        return f"read_xlsx({quote_string(str(path))}, header = true)"
+    return f"read_xlsx({quote_string(str(path))}, header = true)"
+
+
+def _json_members(path: Path, kind: str, folder: Path) -> list[Path]:
+    """The JSON files to read for `path`: an archive's members, unpacked into `folder`, or the
+    file itself; none for a table format."""
     if kind == "zip":
-        members = _unpack_zip(path, tmp)
-    elif kind == "tar":
-        members = _unpack_tar(path, tmp)
-    else:
-        members = [path]
+        return _unpack_zip(path, folder)
+    if kind == "tar":
+        return _unpack_tar(path, folder)
+    return [path] if kind == "json" else []
+
+
+def _json_reader(members: list[Path], columns: dict[str, str] | None = None) -> str:
+    """Without `columns`, DuckDB infers the types from every row, a pass over the data; the
+    columns it inferred, given back, spare the statement that reads the rows a second pass."""
     files = "[" + ", ".join(quote_string(str(m)) for m in members) + "]"
-    return f"read_json({files}, format = 'auto', union_by_name = true, sample_size = -1)"
+    if columns is None:
+        return f"read_json({files}, format = 'auto', union_by_name = true, sample_size = -1)"
+    given = ", ".join(f"{quote_string(n)}: {quote_string(t)}" for n, t in columns.items())
+    return f"read_json({files}, format = 'auto', union_by_name = true, columns = {{{given}}})"
 
 
 @dataclass(frozen=True)
