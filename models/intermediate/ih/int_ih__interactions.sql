@@ -54,10 +54,31 @@ candidates as (
 ),
 {% endif %}
 
+{#- Duplicates are rare: only rows of a repeated key go through the window (a window sorts whole
+    rows); the rest pass as they are. -#}
+repeated_keys as (
+
+    select _row_key
+    from candidates
+    group by _row_key
+    having count(*) > 1
+
+),
+
 deduplicated as (
 
     select *
     from candidates
+    anti join repeated_keys on candidates._row_key = repeated_keys._row_key
+
+    union all by name
+
+    select *
+    from (
+        select candidates.*
+        from candidates
+        semi join repeated_keys on candidates._row_key = repeated_keys._row_key
+    ) as repeated_rows
     qualify row_number() over (
         partition by _row_key
         order by _file_seq desc, _row_in_file asc
