@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from valuemarts.clv_files import write_clv_files
 from valuemarts.config.compiler import CompiledConfig, compile_file
 from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
 from valuemarts.dbt_runner import run_dbt
@@ -126,11 +125,13 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
         summary, compiled = _load(config, first_pass, building, ih_paths, holdings_paths, log)
         summary.warehouse = warehouse
         files_changed = summary.count("new") + summary.count("replaced") > 0
+        clv_rebuilt = False
         if run_models:
             refresh = full_refresh or _config_changed(building, compiled)
             if refresh or files_changed:
                 log("running dbt build" + (" (full refresh)" if refresh else ""))
                 skipped = [] if refresh else _models_of_unchanged_sources(summary.changed_sources)
+                clv_rebuilt = refresh or "holdings" in summary.changed_sources
                 result = run_dbt(["build"] + (["--full-refresh"] if refresh else []) + skipped, building,
                                  compiled.dbt_vars, log=log)
                 summary.models_built = result.models_built
@@ -151,8 +152,11 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
         _remove(building)
         _restore_compiled_macro(macro_backup)
         raise
-    if swapped and summary.models_built:
-        # Files (model cards, drift alerts) only for a warehouse that went live, from its marts.
+    if swapped and summary.models_built and clv_rebuilt:
+        # Files (model cards, drift alerts) only for a warehouse that went live, from its marts,
+        # and only when the CLV marts were rebuilt (an IH append leaves them, and the files, as they are).
+        from valuemarts.clv_files import write_clv_files  # pulls in scikit-learn: only when CLV files are written
+
         written = write_clv_files(warehouse)
         if written:
             log(f"CLV files: {len(written)} model card(s) and alert(s) under {sorted({str(p.parent) for p in written})}")
