@@ -18,7 +18,7 @@
 {%- set staged_relation = ref('stg_pega__interactions') -%}
 {%- set interaction_key = [vm_ident('InteractionID'), vm_ident('ActionID'), vm_ident('Rank')] -%}
 
-with staged as (
+with staged as not materialized (
 
     select
         *,
@@ -31,8 +31,10 @@ with staged as (
 
 ),
 
+{#- Not materialized: the repeated keys need only the key columns, so reading the landing rows
+    twice beats writing every wide row to a temporary table (which spills past the memory limit). -#}
 {% if is_incremental() %}
-candidates as (
+candidates as not materialized (
 
     select * from staged
     where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
@@ -47,7 +49,7 @@ candidates as (
 
 ),
 {% else %}
-candidates as (
+candidates as not materialized (
 
     select * from staged
 
