@@ -10,7 +10,7 @@
         {{ vm_string(metric.name) }} as metric_name,
         _interaction_key,
         max(y) as y,
-        {{ first_ordered('_row_key', 'y desc, ' ~ vm_ident('OutcomeTime') ~ ' asc nulls last, ' ~ vm_ident('Outcome') ~ ' asc') }} as _row_key
+        {{ first_ordered('_row_key', ['1 - y', 'coalesce(' ~ vm_ident('OutcomeTime') ~ ", 'infinity'::timestamptz)", vm_ident('Outcome')]) }} as _row_key
     from (
         select
             _interaction_key,
@@ -27,13 +27,15 @@
     group by _interaction_key
 {%- endmacro %}
 
-{#- The first value of `expr` in the given order within a group. -#}
-{% macro first_ordered(expr, order_by) -%}
-    {{ return(adapter.dispatch('first_ordered', 'valuemarts')(expr, order_by)) }}
+{#- The value of `expr` on the group's row with the smallest `keys` (SQL expressions compared in
+    order, none NULL; the keys of the labelled rows are unique within a group): an arg_min on a
+    tuple, which a hash aggregate can spill, where an ordered aggregate holds each group's rows. -#}
+{% macro first_ordered(expr, keys) -%}
+    {{ return(adapter.dispatch('first_ordered', 'valuemarts')(expr, keys)) }}
 {%- endmacro %}
 
-{% macro default__first_ordered(expr, order_by) -%}
-    first({{ expr }} order by {{ order_by }})
+{% macro default__first_ordered(expr, keys) -%}
+    arg_min({{ expr }}, ({{ keys | join(', ') }}))
 {%- endmacro %}
 
 {% macro sql_string_list(values) -%}
