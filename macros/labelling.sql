@@ -9,8 +9,8 @@
     select
         {{ vm_string(metric.name) }} as metric_name,
         _interaction_key,
-        max(y) as y,
-        {{ first_ordered('_row_key', ['1 - y', 'coalesce(' ~ vm_ident('OutcomeTime') ~ ", 'infinity'::timestamptz)", vm_ident('Outcome')]) }} as _row_key
+        y,
+        _row_key
     from (
         select
             _interaction_key,
@@ -24,18 +24,13 @@
           and ({{ metric.filter_sql }})
         {%- endif %}
     ) as outcome_rows
-    group by _interaction_key
-{%- endmacro %}
-
-{#- The value of `expr` on the group's row with the smallest `keys` (SQL expressions compared in
-    order, none NULL; the keys of the labelled rows are unique within a group): an arg_min on a
-    tuple, which a hash aggregate can spill, where an ordered aggregate holds each group's rows. -#}
-{% macro first_ordered(expr, keys) -%}
-    {{ return(adapter.dispatch('first_ordered', 'valuemarts')(expr, keys)) }}
-{%- endmacro %}
-
-{% macro default__first_ordered(expr, keys) -%}
-    arg_min({{ expr }}, ({{ keys | join(', ') }}))
+    {# The deciding row comes first: a positive if any (so its y is the offer's max), then the
+       earliest. A sort, which spills past the memory limit; an aggregate keeping each offer's
+       row key ran out of memory at 20M rows. #}
+    qualify row_number() over (
+        partition by _interaction_key
+        order by y desc, {{ vm_ident('OutcomeTime') }} asc nulls last, {{ vm_ident('Outcome') }} asc
+    ) = 1
 {%- endmacro %}
 
 {% macro sql_string_list(values) -%}
