@@ -1,14 +1,23 @@
 {#- Unique combination of columns (what dbt_utils offers; `dbt deps` can't reach the hub here).
     `built_now_only`: check only the combinations of rows this run (re)computed (`_built_by`), all
-    an incremental model's append can duplicate; a full build computes every row. -#}
+    an incremental model's append can duplicate; a full build computes every row. A semi join and
+    a GROUP BY, both of which spill past the memory limit. -#}
 {% test unique_combination_of_columns(model, columns, built_now_only=false) %}
+{%- if built_now_only %}
+with built_now as (
+    select distinct {{ columns | join(', ') }} from {{ model }} where {{ vm_built_now() }}
+)
+
+select {% for column in columns %}checked.{{ column }}, {% endfor %}count(*) as n
+from {{ model }} as checked
+semi join built_now
+    on {% for column in columns %}checked.{{ column }} is not distinct from built_now.{{ column }}{{ " and " if not loop.last }}{% endfor %}
+group by all
+having count(*) > 1
+{%- else %}
 select {{ columns | join(', ') }}, count(*) as n
 from {{ model }}
-{%- if built_now_only %}
-where {{ null_safe_tuple(columns) }} in (
-    select {{ null_safe_tuple(columns) }} from {{ model }} where {{ vm_built_now() }}
-)
-{%- endif %}
 group by {{ columns | join(', ') }}
 having count(*) > 1
+{%- endif %}
 {% endtest %}
