@@ -28,7 +28,7 @@
 {%- endmacro %}
 
 {#- Rows this run (re)computed in an incremental model with a `_built_by` column; every row on a
-    full build. A test's `where` uses it: on an append only new rows can break what it checks. -#}
+    full build. The metric states merge these; the new-row tests (tests/dbt/generic) check them. -#}
 {% macro vm_built_now() -%}
     _built_by = '{{ invocation_id }}'
 {%- endmacro %}

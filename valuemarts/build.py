@@ -124,7 +124,7 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
     try:
         summary, compiled = _load(config, first_pass, building, ih_paths, holdings_paths, log)
         summary.warehouse = warehouse
-        files_changed = summary.count("new") + summary.count("replaced") > 0
+        files_changed = bool(summary.changed_sources)
         clv_rebuilt = False
         if run_models:
             refresh = full_refresh or _config_changed(building, compiled)

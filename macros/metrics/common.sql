@@ -300,18 +300,19 @@ order by {{ terms | join(', ') }}
 
 {# ---- appends: recomputing only the cells a run touches ------------------------------------ #}
 
+{#- The models touched_cells_ctes reads. A model using it calls this first, unconditionally, so
+    dbt sees them when it parses (the CTEs render only on an append). -#}
+{% macro touched_cells_refs() -%}
+    {{ return([ref('int_ih__changes'), ref('int_ih__interactions'), ref('int_ih__labelled_keys')]) }}
+{%- endmacro %}
+
 {#- The CTEs `changed_rows` and `touched_cells` (one row per touched metric and cell of the
     family's union of grouping columns) for a family whose state reads `rows` ('label':
     labelled rows; 'interaction': all interactions). A cell is touched when a row or label
     int_ih__changes retracts falls in it, or one built now does, or, given `linked_by` (columns;
     label rows only), a labelled row sharing their values with a touched positive row (a
     conversion's touchpoints count every positive row of its customer and event). Ends with a
-    comma, ready for more CTEs. A model calling it calls touched_cells_refs first, unconditionally,
-    so dbt sees the models it reads when it parses. -#}
-{% macro touched_cells_refs() -%}
-    {{ return([ref('int_ih__changes'), ref('int_ih__interactions'), ref('int_ih__labelled_keys')]) }}
-{%- endmacro %}
-
+    comma, ready for more CTEs. -#}
 {% macro touched_cells_ctes(metrics, columns, rows, linked_by=[]) -%}
     {%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
 changed_rows as (

@@ -4,10 +4,9 @@
     The metric states recompute only the cells these rows, and the rows built now, fall in.
     Empty on a first build or a full refresh, when every state is built from all rows. -#}
 -- depends_on: {{ ref('stg_pega__interactions') }}, {{ source('landing', 'load_log') }}
-{%- set cfg = vm_config() -%}
 {%- set interactions = vm_previous('int_ih__interactions') -%}
 {%- set labelled_keys = vm_previous('int_ih__labelled_keys') -%}
-{%- set interaction_key = [vm_ident('InteractionID'), vm_ident('ActionID'), vm_ident('Rank')] -%}
+{%- set replaced_files = has_rows_of_replaced_files(interactions, 'ih') -%}
 
 {%- if interactions is none or labelled_keys is none %}
 select
@@ -26,18 +25,13 @@ with previous_build as (
 
 new_rows as (
 
-    select
-        {{ null_safe_key(interaction_key + [vm_ident('Outcome')]) }} as _row_key,
-        {{ null_safe_key(interaction_key) }} as _interaction_key
-    from {{ ref('stg_pega__interactions') }}
+    select _row_key, _interaction_key
+    from ({{ staged_ih_with_keys() }}) as staged
     where _load_id > (select load_id from previous_build)
-    {%- if cfg.ih.filter_sql %}
-      and ({{ cfg.ih.filter_sql }})
-    {%- endif %}
 
 ),
 
-{%- if has_rows_of_replaced_files(interactions, 'ih') %}
+{%- if replaced_files %}
 
 rows_of_replaced_files as (
 
@@ -51,7 +45,7 @@ rows_of_replaced_files as (
 affected_rows as (
 
     select _row_key, _interaction_key from new_rows
-    {%- if has_rows_of_replaced_files(interactions, 'ih') %}
+    {%- if replaced_files %}
     union
     select _row_key, _interaction_key from rows_of_replaced_files
     {%- endif %}

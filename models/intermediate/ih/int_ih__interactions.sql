@@ -16,18 +16,10 @@
 }}
 {%- set cfg = vm_config() -%}
 {%- set staged_relation = ref('stg_pega__interactions') -%}
-{%- set interaction_key = [vm_ident('InteractionID'), vm_ident('ActionID'), vm_ident('Rank')] -%}
 
 with staged as not materialized (
 
-    select
-        *,
-        {{ null_safe_key(interaction_key) }} as _interaction_key,
-        {{ null_safe_key(interaction_key + [vm_ident('Outcome')]) }} as _row_key
-    from {{ staged_relation }}
-    {%- if cfg.ih.filter_sql %}
-    where ({{ cfg.ih.filter_sql }})
-    {%- endif %}
+    {{ staged_ih_with_keys() }}
 
 ),
 
