@@ -1,7 +1,18 @@
 {#- A null-safe text key over several columns, used as a single unique key for incremental
     merges (a composite key with nulls can't be matched with "="). -#}
 {% macro null_safe_key(columns) -%}
-    md5(concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as varchar), '\x00'){{ ", " if not loop.last }}{% endfor %}))
+    md5({{ null_safe_key_text(columns) }})
+{%- endmacro %}
+
+{#- The same key as a 128-bit number (the md5 digest as UHUGEINT): 16 bytes a key instead of a
+    32-character string, for the row keys of the IH tables, which are joined, deduplicated and
+    sorted on at every size (at 20M rows the text keys outgrew the memory limit). -#}
+{% macro null_safe_number_key(columns) -%}
+    md5_number({{ null_safe_key_text(columns) }})
+{%- endmacro %}
+
+{% macro null_safe_key_text(columns) -%}
+    concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as varchar), '\x00'){{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Staged IH after the config's global filter, with its two keys: `_interaction_key` (an offer:
@@ -12,8 +23,8 @@
     {%- set interaction_key = [vm_ident('InteractionID'), vm_ident('ActionID'), vm_ident('Rank')] -%}
     select
         *,
-        {{ null_safe_key(interaction_key) }} as _interaction_key,
-        {{ null_safe_key(interaction_key + [vm_ident('Outcome')]) }} as _row_key
+        {{ null_safe_number_key(interaction_key) }} as _interaction_key,
+        {{ null_safe_number_key(interaction_key + [vm_ident('Outcome')]) }} as _row_key
     from {{ ref('stg_pega__interactions') }}
     {%- if cfg.ih.filter_sql %}
     where ({{ cfg.ih.filter_sql }})

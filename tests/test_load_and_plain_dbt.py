@@ -4,6 +4,7 @@ run in; a warehouse and the config it was built with stay together."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -82,6 +83,12 @@ def digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
+def unit_test_results(target: Path) -> list[str]:
+    """The unit tests a dbt run passed, from its run_results.json."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return [r["unique_id"] for r in results if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"]
+
+
 def test_load_then_plain_dbt_build_equals_valuemarts_build(demo: Path, project: Path, tmp_path: Path):
     repo_macro = PROJECT_DIR / "macros" / "compiled" / "valuemarts_compiled_config.sql"
     repo_macro_before = digest(repo_macro)
@@ -95,10 +102,16 @@ def test_load_then_plain_dbt_build_equals_valuemarts_build(demo: Path, project: 
     assert digest(repo_macro) == repo_macro_before
     built = dbt(project, warehouse, "build")
     assert built.returncode == 0, built.stdout[-3000:]
+    # Plain `dbt build` runs the scoring logic's unit tests (where CI checks them) ...
+    unit_tests = [n for n in json.loads((project / "target" / "manifest.json").read_text())["unit_tests"]]
+    assert len(unit_tests) >= 10
+    assert sorted(unit_tests) == sorted(unit_test_results(project / "target"))
 
     reference = tmp_path / "reference.duckdb"
     assert valuemarts(project, reference, "build", "--config", str(demo / "config.toml"), "--ih", str(demo / "ih"),
                       "--holdings", str(demo / "holdings")).returncode == 0
+    # ... and `valuemarts build`, the production run, leaves them out: they test logic, not data.
+    assert unit_test_results(tmp_path / "dbt_target") == []
     for mart in ("mart_engagement", "mart_conversion", "mart_experiment", "mart_descriptive", "mart_clv__customers"):
         query = f"select * from marts.{mart} order by all"
         ours, theirs = frame(warehouse, query), frame(reference, query)

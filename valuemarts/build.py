@@ -132,8 +132,10 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
                 log("running dbt build" + (" (full refresh)" if refresh else ""))
                 skipped = [] if refresh else _models_of_unchanged_sources(summary.changed_sources)
                 clv_rebuilt = refresh or "holdings" in summary.changed_sources
-                result = run_dbt(["build"] + (["--full-refresh"] if refresh else []) + skipped, building,
-                                 compiled.dbt_vars, log=log)
+                # Unit tests check the scoring logic, not the data: plain `dbt build` (and CI) runs
+                # them; a production build leaves them out.
+                result = run_dbt(["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if refresh else [])
+                                 + skipped, building, compiled.dbt_vars, log=log)
                 summary.models_built = result.models_built
                 summary.rows_kept = _rows_kept(building, summary.files)
             else:

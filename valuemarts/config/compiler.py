@@ -24,6 +24,11 @@ from valuemarts.config.typecheck import Relation, TypeChecker, describe_type, ty
 from valuemarts.errors import ConfigError, ConfigErrors
 from valuemarts.sql_names import quote_string
 
+# The layout of the tables a build keeps between runs (2: IH row keys as 128-bit numbers). It is
+# part of the config hash, so a warehouse built with another layout is rebuilt in full rather
+# than appended to.
+WAREHOUSE_LAYOUT = 2
+
 IH_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
 HOLDINGS_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
 # Column names found in the data, or names with their DuckDB types (then expressions are
@@ -127,7 +132,7 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
         raise ConfigErrors(errors.items + errors.warnings)
 
     variants = raw.get("variants", {}) if isinstance(raw.get("variants"), dict) else {}
-    config_hash = hashlib.sha256(text.encode()).hexdigest() if text else ""
+    config_hash = hashlib.sha256(f"{WAREHOUSE_LAYOUT}\n{text}".encode()).hexdigest() if text else ""
     for side in (ih, holdings):
         for internal in ("available_columns", "check_columns", "column_origin", "typed_relation"):
             side.pop(internal)

@@ -13,8 +13,8 @@ select
     cast(null as varchar) as change_kind,
     cast(null as varchar) as metric_name,
     cast(null as integer) as y,
-    cast(null as varchar) as _row_key,
-    cast(null as varchar) as _interaction_key
+    cast(null as uhugeint) as _row_key,
+    cast(null as uhugeint) as _interaction_key
 where false
 {%- else %}
 with previous_build as (
