@@ -172,3 +172,15 @@ def test_project_dir_flag_picks_the_project_wherever_the_user_runs(demo: Path, p
     # Without the flag, a folder that is no valuemarts project falls back to the package's clone,
     # never to the folder itself.
     assert not (elsewhere / "macros").exists()
+
+
+def test_relative_warehouse_is_the_users_file_not_one_in_the_project(demo: Path, project: Path, tmp_path: Path):
+    # dbt runs in the project folder; a relative --warehouse must still name the file where the user runs.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    built = valuemarts(elsewhere, tmp_path / "unused.duckdb", "build", "--config", str(demo / "config.toml"),
+                       "--ih", str(demo / "ih"), "--holdings", str(demo / "holdings"),
+                       "--warehouse", "w.duckdb", "--project-dir", str(project))
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert rows(elsewhere / "w.duckdb", "select count(*) from marts.mart_engagement")[0][0] > 0
+    assert not list(project.glob("w.duckdb*"))

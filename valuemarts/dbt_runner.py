@@ -67,6 +67,8 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
       1/149 OK    intermediate.int_clv__metric_config (table, 0.25s)
     """
     dbt = Path(sys.executable).parent / "dbt"
+    # dbt runs in the project folder: a warehouse path relative to ours would name another file there.
+    warehouse = warehouse.absolute()
     # Unbuffered, so dbt's lines arrive as it writes them and not when its buffer fills.
     env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
