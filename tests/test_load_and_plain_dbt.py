@@ -103,7 +103,7 @@ def test_load_then_plain_dbt_build_equals_valuemarts_build(demo: Path, project: 
     built = dbt(project, warehouse, "build")
     assert built.returncode == 0, built.stdout[-3000:]
     # Plain `dbt build` runs the scoring logic's unit tests (where CI checks them) ...
-    unit_tests = [n for n in json.loads((project / "target" / "manifest.json").read_text())["unit_tests"]]
+    unit_tests = list(json.loads((project / "target" / "manifest.json").read_text())["unit_tests"])
     assert len(unit_tests) >= 10
     assert sorted(unit_tests) == sorted(unit_test_results(project / "target"))
 
