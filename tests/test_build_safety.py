@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from valuemarts import build as build_module
+from valuemarts.build import ONE_MODEL_AT_A_TIME_ROWS
 from valuemarts.cli import main
 from valuemarts.demo import write_demo
 
@@ -249,3 +251,9 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly(tmp_path: Path):
                           shell=True, capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == ["n", "0"]
     assert proc.stderr == ""
+
+
+def test_large_builds_run_one_model_at_a_time():
+    # Two models side by side share DuckDB's memory limit; from 1M IH rows dbt gets one thread.
+    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS - 1) == []
+    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS) == ["--threads", "1"]
