@@ -394,8 +394,10 @@ semi join {{ touched }}
     metric_name and y). Afterwards: the previous state, except the cells this run touches
     (touched_cells_ctes), which are recomputed from all their rows. Recomputing whole cells makes
     appends equal full rebuilds for every measure, digests and offer sets included, and running
-    the model twice changes nothing. -#}
-{% macro family_state_model(family, state_macro, source, rows, linked_by=[]) -%}
+    the model twice changes nothing. Given `source_of` (a macro of (rows, all labelled rows)
+    that derives `source`'s rows from labelled rows), an append derives the rows of the touched
+    cells from their labelled rows instead of reading `source` whole. -#}
+{% macro family_state_model(family, state_macro, source, rows, linked_by=[], source_of=none) -%}
     {%- set interactions = touched_cells_refs()[1] -%}
     {%- set previous = vm_previous(this.identifier) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
@@ -422,9 +424,16 @@ row_keys_in_touched_cells as (
 ),
 
 rows_in_touched_cells as (
+    {%- if source_of %}
+    {%- set labelled = ref('int_ih__labelled_interactions') %}
+
+    {{ source_of('(select * from ' ~ labelled ~ ' where _row_key in (select _row_key from row_keys_in_touched_cells))',
+                 labelled) }}
+    {%- else %}
 
     select * from {{ source }}
     where _row_key in (select _row_key from row_keys_in_touched_cells)
+    {%- endif %}
 
 ),
 

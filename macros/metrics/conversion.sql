@@ -1,6 +1,57 @@
 {#- Conversion (docs/metrics.md#conversion): the state model and the scores the mart
     and `valuemarts report` share. -#}
 
+{#- The conversion metrics' rows of `labelled` (labelled rows of every metric) with their
+    touchpoints: the number of positive labelled rows of the same metric, customer and conversion
+    event in `positives` (every labelled row, over all files: weakness 6). A full build passes the
+    same relation twice; an append passes the rows of the cells it recomputes and counts the
+    positives of only their events. -#}
+{% macro conversion_touchpoints(labelled, positives) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, 'conversion') -%}
+    {%- set customer = vm_ident('SubjectID') -%}
+    {%- set event = vm_ident('ConversionEventID') -%}
+with conversion_labelled as (
+
+    select labelled_rows.*
+    from {{ labelled }} as labelled_rows
+    where metric_name in ({{ sql_string_list(metrics | map(attribute='name') | list) if metrics else 'null' }})
+
+),
+{%- if labelled != positives %}
+
+events as (
+
+    select distinct metric_name, {{ customer }}, {{ event }}
+    from conversion_labelled
+
+),
+{%- endif %}
+
+touchpoints_per_event as (
+
+    select positive_rows.metric_name, positive_rows.{{ customer }}, positive_rows.{{ event }}, count(*) as touchpoints
+    from {{ positives if labelled != positives else 'conversion_labelled' }} as positive_rows
+    {%- if labelled != positives %}
+    semi join events
+        on positive_rows.metric_name = events.metric_name
+        and positive_rows.{{ customer }} = events.{{ customer }}
+        and positive_rows.{{ event }} = events.{{ event }}
+    {%- endif %}
+    where positive_rows.y = 1
+    group by positive_rows.metric_name, positive_rows.{{ customer }}, positive_rows.{{ event }}
+
+)
+
+select
+    conversion_labelled.*,
+    touchpoints_per_event.touchpoints
+from conversion_labelled
+left join touchpoints_per_event
+    on conversion_labelled.metric_name = touchpoints_per_event.metric_name
+    and conversion_labelled.{{ customer }} = touchpoints_per_event.{{ customer }}
+    and conversion_labelled.{{ event }} = touchpoints_per_event.{{ event }}
+{%- endmacro %}
+
 {#- Positives, negatives, revenue and touchpoints of the labelled rows per metric and cell
     (group_by, global filters, ModelControlGroup). -#}
 {% macro conversion_state(touchpoints_relation) -%}
