@@ -19,6 +19,8 @@ import pytest
 from valuemarts import build as build_module
 from valuemarts.build import ONE_MODEL_AT_A_TIME_ROWS
 from valuemarts.cli import main
+from valuemarts.config import compiler
+from valuemarts.config.compiler import compile_file
 from valuemarts.demo import write_demo
 
 VALUEMARTS = str(Path(sys.executable).parent / "valuemarts")
@@ -257,3 +259,26 @@ def test_large_builds_run_one_model_at_a_time():
     # Two models side by side share DuckDB's memory limit; from 1M IH rows dbt gets one thread.
     assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS - 1) == []
     assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS) == ["--threads", "1"]
+
+
+def test_warehouse_of_an_older_layout_is_rebuilt_in_full(demo: Path, built: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch):
+    # The layout version is part of the config hash: a warehouse whose recorded hash differs (as one
+    # built with the text row keys does) is rebuilt from all its files, not appended to.
+    compiled_now = compile_file(demo / "config.toml", check_columns=False).dbt_vars["config_hash"]
+    monkeypatch.setattr(compiler, "WAREHOUSE_LAYOUT", compiler.WAREHOUSE_LAYOUT - 1)
+    assert compile_file(demo / "config.toml", check_columns=False).dbt_vars["config_hash"] != compiled_now
+    monkeypatch.undo()
+
+    warehouse = tmp_path / "older.duckdb"
+    shutil.copy2(built, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("update landing._builds set config_hash = 'an older layout'")
+    con.close()
+    capsys.readouterr()
+    code = main(["build", "--warehouse", str(warehouse), "--config", str(demo / "config.toml"),
+                 "--ih", *map(str, ih_files(demo)[:5]), "--holdings", str(demo / "holdings")])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "running dbt build (full refresh)" in captured.out + captured.err
