@@ -19,6 +19,7 @@ import duckdb
 
 _TDIGEST = "python_udfs.tdigest_udfs"
 _STATS = "python_udfs.stats_udfs"
+_RANKING = "python_udfs.ranking_udfs"
 
 # Every UDF is a vectorised arrow function that handles NULL itself.
 UDF_KWARGS = {"type": "arrow", "null_handling": "special"}
@@ -35,6 +36,8 @@ SIGNATURES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "tdigest_histogram": (_TDIGEST, ("BLOB", "INTEGER"), "STRUCT(lo DOUBLE, hi DOUBLE, mass DOUBLE)[]"),
     "vm_norm_p_two_sided": (_STATS, ("DOUBLE",), "DOUBLE"),
     "vm_chi2_sf": (_STATS, ("DOUBLE", "DOUBLE"), "DOUBLE"),
+    "vm_ranking_scores": (_RANKING, ("STRUCT(score DOUBLE, positives BIGINT, negatives BIGINT)[]",),
+                          "STRUCT(roc_auc DOUBLE, average_precision DOUBLE)"),
 }
 
 

@@ -195,75 +195,63 @@ class_totals as (
 
 ),
 
-score_entries as (
+{#- One number per group and property: millions of score entries are summed and scored by it
+    rather than by all the grouping columns. -#}
+score_groups as (
 
     select
         {{ keys }}property,
-        y,
-        unnest(map_keys(score_counts)) as score,
-        unnest(map_values(score_counts)) as score_rows
+        row_number() over () as score_group
+    from class_totals
+
+),
+
+score_entries as (
+
+    select
+        score_groups.score_group,
+        state_rows.y,
+        unnest(map_keys(state_rows.score_counts)) as score,
+        unnest(map_values(state_rows.score_counts)) as score_rows
     from state_rows
+    inner join score_groups
+        on {{ same_keys("state_rows", "score_groups", by) }}
+        and state_rows.property = score_groups.property
 
 ),
 
 score_counts as (
 
     select
-        {{ keys }}property,
+        score_group,
         score,
         coalesce(sum(score_rows) filter (where y = 1), 0) as positives,
         coalesce(sum(score_rows) filter (where y = 0), 0) as negatives
     from score_entries
-    group by {{ keys }}property, score
+    group by score_group, score
 
 ),
 
-{#- One ascending pass per group: the counts at or above a score are the group's totals minus the
-    counts below it (integers, so exactly what a descending window gives, at one sort instead of
-    three). -#}
-ranked_scores as (
-
-    select
-        {{ keys }}property,
-        score,
-        positives,
-        negatives,
-        negatives_below,
-        scored_positives - positives_below as positives_at_or_above,
-        scored_negatives - negatives_below as negatives_at_or_above,
-        scored_positives,
-        scored_negatives
-    from (
-        select
-            *,
-            coalesce(sum(negatives) over ascending, 0) as negatives_below,
-            coalesce(sum(positives) over ascending, 0) as positives_below,
-            sum(positives) over group_scores as scored_positives,
-            sum(negatives) over group_scores as scored_negatives
-        from score_counts
-        window
-            group_scores as (partition by {{ keys }}property),
-            ascending as (partition by {{ keys }}property order by score asc
-                          rows between unbounded preceding and 1 preceding)
-    ) as cumulative_counts
-
-),
-
-{#- Mann-Whitney with ties 1/2, in integers until the final division; AP as scikit-learn:
-    sum over descending distinct scores of (recall step) * precision. -#}
+{#- Mann-Whitney AUC with ties 1/2 and scikit-learn's average precision per group, from its
+    distinct scores' counts (vm_ranking_scores: running sums in one vectorised pass, where a
+    window over millions of score entries cost most of the build). -#}
 ranking_scores as (
 
     select
-        {{ keys }}property,
-        sum(positives * (2 * negatives_below + negatives))
-            / (2 * any_value(scored_positives) * any_value(scored_negatives)) as roc_auc,
-        fsum(positives * positives_at_or_above / (positives_at_or_above + negatives_at_or_above))
-            / any_value(scored_positives) as average_precision
-    from ranked_scores
-    group by {{ keys }}property
-    having any_value(scored_positives) > 0 and any_value(scored_negatives) > 0
+        {{ key_prefix(by, "score_groups") }}score_groups.property,
+        group_scores.scores.roc_auc,
+        group_scores.scores.average_precision
+    from (
+        select
+            score_group,
+            vm_ranking_scores(list({'score': score, 'positives': cast(positives as bigint), 'negatives': cast(negatives as bigint)})) as scores
+        from score_counts
+        group by score_group
+    ) as group_scores
+    inner join score_groups on group_scores.score_group = score_groups.score_group
 
 ),
+
 {%- if metric.use_t_digest %}
 
 {{ model_ml_scores_tdigest_ctes(keys) }}
