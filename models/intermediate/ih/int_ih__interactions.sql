@@ -48,8 +48,10 @@ candidates as not materialized (
 ),
 {% endif %}
 
-{#- Duplicates are rare: only rows of a repeated key go through the window (a window sorts whole
-    rows); the rest pass as they are. -#}
+{#- Duplicates are rare: they are found on the narrow key columns, and the wide rows pass once,
+    each kept unless its key is repeated and it is not the key's winning row (the latest file,
+    then the first row in it). Reading the wide rows once more to set the repeated ones apart cost
+    as much as staging them. -#}
 repeated_keys as (
 
     select _row_key
@@ -59,24 +61,25 @@ repeated_keys as (
 
 ),
 
+winning_rows as (
+
+    select candidates._row_key, candidates._file_seq, candidates._row_in_file
+    from candidates
+    semi join repeated_keys on candidates._row_key = repeated_keys._row_key
+    qualify row_number() over (
+        partition by candidates._row_key
+        order by candidates._file_seq desc, candidates._row_in_file asc
+    ) = 1
+
+),
+
 deduplicated as (
 
-    select *
+    select candidates.*
     from candidates
-    anti join repeated_keys on candidates._row_key = repeated_keys._row_key
-
-    union all by name
-
-    select *
-    from (
-        select candidates.*
-        from candidates
-        semi join repeated_keys on candidates._row_key = repeated_keys._row_key
-    ) as repeated_rows
-    qualify row_number() over (
-        partition by _row_key
-        order by _file_seq desc, _row_in_file asc
-    ) = 1
+    left join winning_rows on candidates._row_key = winning_rows._row_key
+    where winning_rows._row_key is null
+       or (candidates._file_seq = winning_rows._file_seq and candidates._row_in_file = winning_rows._row_in_file)
 
 ),
 
