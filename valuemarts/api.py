@@ -133,9 +133,9 @@ class Warehouse:
 
         path = self._existing()
         columns = [by] if isinstance(by, str) else list(by)
-        sql = report_sql(load_metrics(path), ReportRequest(metric, columns, where, property))
         con = connect(path, read_only=True)
         try:
+            sql = report_sql(load_metrics(path, con), ReportRequest(metric, columns, where, property))
             return con.execute(sql).pl()
         except duckdb.Error as exc:
             raise ValueMartsError(f"report {metric}: {str(exc).splitlines()[0]}") from exc

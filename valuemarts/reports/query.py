@@ -33,16 +33,19 @@ class ReportRequest:
     prop: str | None = None
 
 
-def load_metrics(warehouse: Path) -> dict[str, Any]:
+def load_metrics(warehouse: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
     """The compiled metrics the warehouse was built with (recorded in it by `valuemarts build`),
-    else those of the last `valuemarts compile` beside it (a warehouse built by plain dbt)."""
-    con = connect(warehouse, read_only=True)
+    else those of the last `valuemarts compile` beside it (a warehouse built by plain dbt).
+    `con`: an open connection to the warehouse, to use instead of opening one."""
+    own = con is None
+    con = connect(warehouse, read_only=True) if own else con
     try:
         row = con.execute(f"select report_specs from {BUILDS} order by built_at desc limit 1").fetchone()
     except (duckdb.CatalogException, duckdb.BinderException):  # no build recorded, or recorded before specs were
         row = None
     finally:
-        con.close()
+        if own:
+            con.close()
     if row is not None and row[0] is not None:
         return json.loads(row[0])["metrics"]
     specs = compiled_dir(warehouse) / "report_specs.json"
