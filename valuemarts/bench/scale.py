@@ -15,6 +15,7 @@ from pathlib import Path
 
 from valuemarts.bench.compare import DAYS, HOLDINGS_CUSTOMERS, valuemarts_command, valuemarts_commit, warehouse_files
 from valuemarts.bench.measure import measure, write_result
+from valuemarts.errors import ValueMartsError
 
 SIZES = (1_000_000, 5_000_000, 20_000_000)
 COLUMNS = ["ih_rows", "generate_s", "generate_peak_mb", "build_s", "build_peak_mb", "warehouse_mb", "side_files_mb",
@@ -22,8 +23,15 @@ COLUMNS = ["ih_rows", "generate_s", "generate_peak_mb", "build_s", "build_peak_m
 
 
 def run(sizes: list[int], days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS) -> Path:
-    """Measure every size in its own temporary folder; one table, bench/results/scale.json."""
-    table = [_one_size(rows, days, customers) for rows in sizes]
+    """Measure every size in its own temporary folder; one table, bench/results/scale.json. A size
+    whose step fails gets a row with the error, and the larger sizes are still measured."""
+    table = []
+    for rows in sizes:
+        try:
+            table.append(_one_size(rows, days, customers))
+        except ValueMartsError as exc:
+            print(f"{rows} rows: {exc}", file=sys.stderr, flush=True)
+            table.append([rows, "failed: " + _reason(exc)] + [None] * (len(COLUMNS) - 2))
     return write_result("scale", COLUMNS, table, {
         "days": days, "holdings_customers": customers, "ih_format": "parquet", "valuemarts_commit": valuemarts_commit(),
         "load_average_1min": round(os.getloadavg()[0], 2),
@@ -31,6 +39,12 @@ def run(sizes: list[int], days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS)
                 "writes beside the warehouse (compiled config, dbt target, CLV model cards); append: the build "
                 "after one more day's file",
     })
+
+
+def _reason(exc: ValueMartsError) -> str:
+    """The step's last line naming an error (dbt's cause), else its last line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "")[:300]
 
 
 def _one_size(rows: int, days: int, customers: int) -> list:

@@ -1,9 +1,10 @@
 {#- Unique combination of columns (what dbt_utils offers; `dbt deps` can't reach the hub here).
     `built_now_only`: check only the combinations of rows this run (re)computed (`_built_by`), all
-    an incremental model's append can duplicate; a full build computes every row. A semi join and
-    a GROUP BY, both of which spill past the memory limit. -#}
+    an incremental model's append can duplicate: a semi join and a GROUP BY. A full refresh, which
+    builds every row, groups all rows (a GROUP BY spills; the semi join's hash tables ran out of
+    memory at 20M rows). -#}
 {% test unique_combination_of_columns(model, columns, built_now_only=false) %}
-{%- if built_now_only %}
+{%- if built_now_only and not flags.FULL_REFRESH %}
 with built_now as (
     select distinct {{ columns | join(', ') }} from {{ model }} where {{ vm_built_now() }}
 )
