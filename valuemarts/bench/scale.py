@@ -19,7 +19,7 @@ from valuemarts.errors import ValueMartsError
 
 SIZES = (1_000_000, 5_000_000, 20_000_000)
 COLUMNS = ["ih_rows", "generate_s", "generate_peak_mb", "build_s", "build_peak_mb", "warehouse_mb", "side_files_mb",
-           "append_s", "append_peak_mb", "append_pct_of_build"]
+           "append_s", "append_peak_mb", "append_pct_of_build", "error"]
 
 
 def run(sizes: list[int], days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS) -> Path:
@@ -31,7 +31,7 @@ def run(sizes: list[int], days: int = DAYS, customers: int = HOLDINGS_CUSTOMERS)
             table.append(_one_size(rows, days, customers))
         except ValueMartsError as exc:
             print(f"{rows} rows: {exc}", file=sys.stderr, flush=True)
-            table.append([rows, "failed: " + _reason(exc)] + [None] * (len(COLUMNS) - 2))
+            table.append([rows] + [None] * (len(COLUMNS) - 2) + [_reason(exc)])
     return write_result("scale", COLUMNS, table, {
         "days": days, "holdings_customers": customers, "ih_format": "parquet", "valuemarts_commit": valuemarts_commit(),
         "load_average_1min": round(os.getloadavg()[0], 2),
@@ -63,6 +63,6 @@ def _one_size(rows: int, days: int, customers: int) -> list:
     side = sum(size for name, size in files.items() if name != "warehouse.duckdb")
     row = [rows, round(generated.seconds, 1), round(generated.peak_mb), round(build.seconds, 1), round(build.peak_mb),
            round(files["warehouse.duckdb"] / 2**20), round(side / 2**20), round(append.seconds, 1),
-           round(append.peak_mb), round(100 * append.seconds / build.seconds)]
+           round(append.peak_mb), round(100 * append.seconds / build.seconds), None]
     print(f"{rows} rows: build {row[3]} s, append {row[7]} s", file=sys.stderr, flush=True)
     return row
