@@ -141,20 +141,25 @@ offers as (
 
 ),
 
-sized_offers as (
+{#- The offer-set size of each customer per cell, joined back to the customer's offers: a GROUP BY
+    and a hash join, which spill, where a window over every offer ran out of memory at 20M rows. -#}
+{%- set set_columns = group_names + ([] if 'SubjectID' in group_names else ['SubjectID']) %}
+offer_set_sizes as (
 
-    select
-        *,
-        count(*) over (partition by metric_name, {{ key_prefix(group_names) }}{{ vm_ident('SubjectID') }}) as offer_set_size
+    select metric_name, {{ key_prefix(set_columns) }}count(*) as offer_set_size
     from offers
+    group by all
 
 )
 
 select
-    metric_name,
-    {{ key_prefix(group_names + offer_columns | reject('equalto', 'SubjectID') | list) }}offer_set_size,
+    offers.metric_name,
+    {{ key_prefix(group_names + offer_columns | reject('equalto', 'SubjectID') | list, 'offers') }}offer_set_sizes.offer_set_size,
     count(*) as offer_sets
-from sized_offers
+from offers
+inner join offer_set_sizes
+    on offers.metric_name = offer_set_sizes.metric_name
+    and {{ same_keys('offers', 'offer_set_sizes', set_columns) }}
 group by all
 {%- endif %}
 {%- endmacro %}
