@@ -43,8 +43,7 @@ where false
 with
 {%- for metric in metrics %}
 {%- set metric_loop = loop %}
-{%- set described = adapter.dispatch('descriptive_described_columns')(metric) %}
-{{ "," if not metric_loop.first }}
+
 metric_{{ metric_loop.index }}_cells as (
 
     select
@@ -52,7 +51,7 @@ metric_{{ metric_loop.index }}_cells as (
         {%- if group_columns %}
         {{ group_columns_select(metric, group_columns) }},
         {%- endif %}
-        {%- for column in described %}
+        {%- for column in adapter.dispatch('descriptive_described_columns')(metric) %}
         {%- set value = vm_ident(column) %}
         {%- set suffix = metric_loop.index ~ '_' ~ loop.index %}
         count({{ value }}) as value_count_{{ suffix }}
@@ -61,7 +60,8 @@ metric_{{ metric_loop.index }}_cells as (
         avg(cast({{ value }} as double)) as value_mean_{{ suffix }},
         var_pop(cast({{ value }} as double)) * count({{ value }}) as value_m2_{{ suffix }},
         min(cast({{ value }} as double)) as value_min_{{ suffix }},
-        max(cast({{ value }} as double)) as value_max_{{ suffix }}
+        max(cast({{ value }} as double)) as value_max_{{ suffix }},
+        tdigest_build(list(cast({{ value }} as double)) filter (where {{ value }} is not null)) as value_digest_{{ suffix }}
         {%- endif %}
         {{- "," if not loop.last }}
         {%- endfor %}
@@ -71,28 +71,7 @@ metric_{{ metric_loop.index }}_cells as (
     {%- endif %}
     group by all
 
-)
-{#- A t-digest per numeric column, each its own aggregate: a column's values wait in list()
-    states until its digests are built, and every column's values at once outgrew the memory
-    limit at 20M rows. -#}
-{%- for column in described if column in numeric_columns %}
-{%- set value = vm_ident(column) %}
-,
-metric_{{ metric_loop.index }}_{{ described.index(column) + 1 }}_digests as (
-
-    select
-        {%- if group_columns %}
-        {{ group_columns_select(metric, group_columns) }},
-        {%- endif %}
-        tdigest_build(list(cast({{ value }} as double)) filter (where {{ value }} is not null)) as value_digest
-    from {{ interactions }}
-    {%- if metric.filter_sql %}
-    where ({{ metric.filter_sql }})
-    {%- endif %}
-    group by all
-
-)
-{%- endfor %}
+){{ "," if not loop.last }}
 {%- endfor %}
 
 {%- for metric in metrics %}
@@ -101,19 +80,16 @@ metric_{{ metric_loop.index }}_{{ described.index(column) + 1 }}_digests as (
 {%- set suffix = metric_loop.index ~ '_' ~ loop.index %}
 
 select
-    cells.metric_name,
-    {{ key_prefix(group_names, 'cells') }}{{ vm_string(column) }} as column_name,
-    cells.value_count_{{ suffix }} as value_count,
+    metric_name,
+    {{ key_prefix(group_names) }}{{ vm_string(column) }} as column_name,
+    value_count_{{ suffix }} as value_count,
     {%- if column in numeric_columns %}
-    cells.value_sum_{{ suffix }} as value_sum,
-    cells.value_mean_{{ suffix }} as value_mean,
-    cells.value_m2_{{ suffix }} as value_m2,
-    cells.value_min_{{ suffix }} as value_min,
-    cells.value_max_{{ suffix }} as value_max,
-    digests.value_digest
-from metric_{{ metric_loop.index }}_cells as cells
-left join metric_{{ suffix }}_digests as digests
-    on {{ same_keys('cells', 'digests', group_names) }}
+    value_sum_{{ suffix }} as value_sum,
+    value_mean_{{ suffix }} as value_mean,
+    value_m2_{{ suffix }} as value_m2,
+    value_min_{{ suffix }} as value_min,
+    value_max_{{ suffix }} as value_max,
+    value_digest_{{ suffix }} as value_digest
     {%- else %}
     cast(null as double) as value_sum,
     cast(null as double) as value_mean,
@@ -121,8 +97,8 @@ left join metric_{{ suffix }}_digests as digests
     cast(null as double) as value_min,
     cast(null as double) as value_max,
     cast(null as blob) as value_digest
-from metric_{{ metric_loop.index }}_cells as cells
     {%- endif %}
+from metric_{{ metric_loop.index }}_cells
 {{ "union all" if not (metric_loop.last and loop.last) }}
 {%- endfor %}
 {%- endfor %}
