@@ -38,7 +38,8 @@ def ranking_scores(entries: pa.Array | pa.ChunkedArray) -> pa.StructArray:
     offsets = lists.offsets.to_numpy().astype(np.int64)
     offsets -= offsets[0]
     flat = lists.flatten()
-    group = np.repeat(np.arange(len(lists)), np.diff(offsets))
+    lengths = np.diff(offsets)
+    group = np.repeat(np.arange(len(lists)), lengths)
     score = flat.field("score").to_numpy(zero_copy_only=False)
     order = np.lexsort((score, group))   # groups stay where they are; scores ascend inside each
     positives = flat.field("positives").to_numpy(zero_copy_only=False).astype(np.int64)[order]
@@ -49,8 +50,8 @@ def ranking_scores(entries: pa.Array | pa.ChunkedArray) -> pa.StructArray:
     auc_terms = positives * (2 * negatives_below + negatives)
     auc_numerator = _group_sums(auc_terms, offsets)
 
-    at_or_above = np.repeat(total_positives, np.diff(offsets)) - positives_below
-    all_at_or_above = at_or_above + np.repeat(total_negatives, np.diff(offsets)) - negatives_below
+    at_or_above = np.repeat(total_positives, lengths) - positives_below
+    all_at_or_above = at_or_above + np.repeat(total_negatives, lengths) - negatives_below
     precision_steps = np.divide(positives * at_or_above, all_at_or_above, out=np.zeros(len(positives)),
                                 where=all_at_or_above > 0)
     precision_sums = _group_float_sums(precision_steps, offsets)
@@ -68,15 +69,18 @@ def ranking_scores(entries: pa.Array | pa.ChunkedArray) -> pa.StructArray:
 
 def _group_totals_and_below(counts: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per group the sum of `counts`, and per entry the sum of the entries before it in its group."""
-    running = np.concatenate(([0], np.cumsum(counts)))
-    totals = running[offsets[1:]] - running[offsets[:-1]]
+    running = _running_totals(counts)
     below = running[:-1] - np.repeat(running[offsets[:-1]], np.diff(offsets))
-    return totals, below
+    return _group_sums(counts, offsets, running), below
 
 
-def _group_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Exact per-group sums of integers."""
-    running = np.concatenate(([0], np.cumsum(values)))
+def _running_totals(values: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(values)))
+
+
+def _group_sums(values: np.ndarray, offsets: np.ndarray, running: np.ndarray | None = None) -> np.ndarray:
+    """Exact per-group sums of integers (`running`: their running totals, when already known)."""
+    running = _running_totals(values) if running is None else running
     return running[offsets[1:]] - running[offsets[:-1]]
 
 

@@ -10,6 +10,7 @@
     {%- set metrics = metrics_of_family(vm_config().metrics, 'conversion') -%}
     {%- set customer = vm_ident('SubjectID') -%}
     {%- set event = vm_ident('ConversionEventID') -%}
+    {%- set only_their_events = labelled != positives -%}
 with conversion_labelled as (
 
     select labelled_rows.*
@@ -17,7 +18,7 @@ with conversion_labelled as (
     where metric_name in ({{ sql_string_list(metrics | map(attribute='name') | list) if metrics else 'null' }})
 
 ),
-{%- if labelled != positives %}
+{%- if only_their_events %}
 
 events as (
 
@@ -30,8 +31,8 @@ events as (
 touchpoints_per_event as (
 
     select positive_rows.metric_name, positive_rows.{{ customer }}, positive_rows.{{ event }}, count(*) as touchpoints
-    from {{ positives if labelled != positives else 'conversion_labelled' }} as positive_rows
-    {%- if labelled != positives %}
+    from {{ positives if only_their_events else 'conversion_labelled' }} as positive_rows
+    {%- if only_their_events %}
     semi join events
         on positive_rows.metric_name = events.metric_name
         and positive_rows.{{ customer }} = events.{{ customer }}
