@@ -9,6 +9,7 @@ offer whose earlier label is retracted from its old cell), a row repeated in a l
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -127,3 +128,26 @@ def test_late_outcomes_duplicates_and_a_replaced_file_equal_a_full_build(demo: P
     rebuilt = tmp_path / "rebuilt.duckdb"
     build(config, rebuilt, [str(data / "ih")], [str(data / "holdings")])
     assert_same_marts(stepwise, rebuilt)
+
+
+def test_a_build_in_batches_equals_one_statement(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The list()-holding models (digests, ranking scores) run batch by batch of their groups on a
+    big build (macros/batched_table.sql); 1,500 rows per batch makes six of 8,000 rows here."""
+    config, ih, holdings = demo / "config.toml", [str(demo / "ih")], [str(demo / "holdings")]
+    whole = tmp_path / "whole" / "warehouse.duckdb"
+    build(config, whole, ih, holdings)
+    monkeypatch.setenv("VALUEMARTS_ROWS_PER_BATCH", "1500")
+    batched = tmp_path / "batched" / "warehouse.duckdb"
+    build(config, batched, ih, holdings)
+    log = (batched.parent / "dbt_target" / "logs" / "dbt.log").read_text()
+    for model in ("mart_descriptive__state", "mart_descriptive", "mart_model_ml_scores__state", "mart_model_ml_scores"):
+        assert re.search(rf"set variable vm_batch = 5;\s+insert into \S+{model}__dbt_tmp", log), model
+    assert "vm_batch = 6" not in log
+    assert_same_marts(batched, whole)
+    ours, theirs = marts(batched), marts(whole)
+    for name, digest in (("mart_descriptive__state", "value_digest"), ("mart_model_ml_scores__state", "score_digest")):
+        keys = [c for c in ours[name].columns if c != digest and not ours[name].schema[c].is_float()]
+        assert ours[name].select(keys).n_unique() == ours[name].height
+        left, right = (frame.select(keys + [digest]).sort(keys, nulls_last=True) for frame in (ours[name], theirs[name]))
+        assert left[digest].null_count() < left.height
+        assert left.equals(right), name

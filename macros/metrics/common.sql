@@ -82,6 +82,17 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{#- The metric's own grouping columns as group_columns_select casts them: the values of one of
+    its cells, for vm_in_batch (dbt only). -#}
+{% macro cell_keys(metric, union_columns) -%}
+    {%- set own = metric.group_columns | map(attribute='name') | list -%}
+    {%- set keys = [] -%}
+    {%- for column in union_columns if column.name in own -%}
+        {%- do keys.append('cast(' ~ vm_ident(column.name) ~ ' as ' ~ column.type ~ ')') -%}
+    {%- endfor -%}
+    {{ return(keys) }}
+{%- endmacro %}
+
 {#- A family without configured metrics still gets its state's and mart's columns from a metric
     with the family's defaults and no grouping, which the compiler writes from the family
     registry (valuemarts/config/families.py); none for a family whose columns come from the config. -#}
@@ -448,13 +459,20 @@ recomputed as (
 {#- A family's mart model: family_mart on a first build or a full refresh; afterwards the previous
     mart with the groups (each metric's group_by) holding a touched cell scored again from the
     state, so an append scores the groups it changed, not every group. `rows` and `linked_by` as
-    for the family's state model. -#}
-{% macro family_mart_model(family, scores_macro, state_relation, rows, helper_states={}, linked_by=[]) -%}
+    for the family's state model; `batched` scores a full build's groups batch by batch
+    (materialized vm_batched_table). -#}
+{% macro family_mart_model(family, scores_macro, state_relation, rows, helper_states={}, linked_by=[], batched=false) -%}
     {%- do touched_cells_refs() -%}
     {%- set previous = vm_previous(this.identifier) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- if previous is none or metrics | length == 0 %}
-{{ family_mart(family, scores_macro, state_relation, helper_states) }}
+    {%- set batch_of = {} -%}
+    {%- for metric in metrics if batched -%}
+        {%- set quoted = [] -%}
+        {%- for column in metric.group_by -%}{%- do quoted.append(vm_ident(column)) -%}{%- endfor -%}
+        {%- do batch_of.update({metric.name: vm_in_batch(quoted)}) -%}
+    {%- endfor %}
+{{ family_mart(family, scores_macro, state_relation, helper_states, batch_of) }}
     {%- else -%}
     {%- set group_by_columns = union_group_by_columns(metrics) -%}
     {%- set only = {} -%}

@@ -66,9 +66,8 @@ metric_{{ metric_loop.index }}_cells as (
         {{- "," if not loop.last }}
         {%- endfor %}
     from {{ interactions }}
-    {%- if metric.filter_sql %}
-    where ({{ metric.filter_sql }})
-    {%- endif %}
+    where ({{ metric.filter_sql or 'true' }})
+      and {{ vm_in_batch(cell_keys(metric, group_columns)) }}
     group by all
 
 ){{ "," if not loop.last }}

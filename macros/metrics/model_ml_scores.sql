@@ -24,8 +24,8 @@
 
 {#- The labelled rows of every metric of the family with that metric's grouping columns placed
     in the family's union of grouping columns (NULL where a column is not the metric's), plus
-    `columns`. -#}
-{% macro model_ml_scores_cell_rows(metrics, group_columns, relation, columns) -%}
+    `columns`; `batched`: only the cells of the current batch (vm_in_batch). -#}
+{% macro model_ml_scores_cell_rows(metrics, group_columns, relation, columns, batched=false) -%}
     {%- for metric in metrics %}
     select
         metric_name,
@@ -35,6 +35,9 @@
         {{ quoted_list(columns) }}
     from {{ relation }}
     where metric_name = {{ vm_string(metric.name) }}
+      {%- if batched %}
+      and {{ vm_in_batch(cell_keys(metric, group_columns)) }}
+      {%- endif %}
     {{ "union all" if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -62,7 +65,7 @@ select
 where false
 {%- else %}
 with labelled_rows as (
-    {{ model_ml_scores_cell_rows(metrics, group_columns, labelled_relation, ['y'] + properties) }}
+    {{ model_ml_scores_cell_rows(metrics, group_columns, labelled_relation, ['y'] + properties, batched=true) }}
 
 ),
 
