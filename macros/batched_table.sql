@@ -16,7 +16,7 @@
 {%- endmacro %}
 
 {#- Interactions per batch: VALUEMARTS_ROWS_PER_BATCH, default 1.5M, where one statement's lists
-    stay well inside the default 1 GB memory limit. -#}
+    stay inside the default 512 MB memory limit. -#}
 {% macro vm_rows_per_batch() -%}
     {{ return(env_var('VALUEMARTS_ROWS_PER_BATCH', '1500000') | int) }}
 {%- endmacro %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -37,7 +38,7 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open `path` (in-memory when None) with all valuemarts UDFs.
 
-    Writable connections also get the excel extension, for the loader and the demo writer that
+    Writable connections work under VALUEMARTS_MEMORY_LIMIT (as dbt does) and get the excel extension, for the loader and the demo writer that
     read and write export files. A read-only connection reads the warehouse and nothing else, so
     it skips the extension: loading it costs every report and listing tens of milliseconds.
 
@@ -49,6 +50,9 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     """
     con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only)
     if not read_only:
+        # Loading a big history in one scan otherwise grows DuckDB's buffers up to 80% of RAM; the
+        # same limit as dbt's (profiles.yml), past which the load spills.
+        con.execute("set memory_limit = ?", [os.environ.get("VALUEMARTS_MEMORY_LIMIT", "512MB")])
         load_extensions(con)
     python_udfs.register(con)
     return con
