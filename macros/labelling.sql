@@ -36,3 +36,14 @@
 {% macro sql_string_list(values) -%}
     {%- for v in values -%}{{ vm_string(v) }}{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}
+
+{#- Every labelled row with all columns of its deciding row among `interactions` (int_ih__interactions
+    or a subquery of it): the rows the metric states aggregate (int_ih__labelled_interactions). -#}
+{% macro labelled_rows_of(interactions) -%}
+select
+    labelled_keys.metric_name,
+    labelled_keys.y,
+    interactions.*
+from {{ ref('int_ih__labelled_keys') }} as labelled_keys
+inner join {{ interactions }} as interactions on labelled_keys._row_key = interactions._row_key
+{%- endmacro %}

@@ -309,6 +309,21 @@ order by {{ terms | join(', ') }}
     end
 {%- endmacro %}
 
+{#- The family's labelled rows (int_ih__labelled_interactions) with the interactions narrowed to
+    the current batch's cells of any of its metrics before the join, for a batched state model:
+    filtering the joined rows instead joined every row once per batch. The state's own per-metric
+    vm_in_batch keeps each metric's cells exact. -#}
+{% macro labelled_rows_in_batch(family) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- set columns = union_group_columns(metrics) -%}
+    {%- set in_batch = [] -%}
+    {%- for metric in metrics -%}{%- do in_batch.append(vm_in_batch(cell_keys(metric, columns))) -%}{%- endfor -%}
+    {%- set interactions = ref('int_ih__interactions') -%}
+(
+{{ labelled_rows_of('(select * from ' ~ interactions ~ ' where ' ~ (in_batch | join(' or ') or 'true') ~ ')') }}
+)
+{%- endmacro %}
+
 {# ---- appends: recomputing only the cells a run touches ------------------------------------ #}
 
 {#- The models touched_cells_ctes reads. A model using it calls this first, unconditionally, so

@@ -1,4 +1,4 @@
 {#- Model-quality score state: per metric, lowest-grain cell, property and class, the count of each
     rounded score (and a t-digest where asked), from which every report computes AUC and AP. -#}
 {{ config(materialized='vm_batched_table', rows_per_batch=vm_rows_per_batch()) }}
-{{ family_state_model('model_ml_scores', model_ml_scores_state, ref('int_ih__labelled_interactions'), 'label') }}
+{{ family_state_model('model_ml_scores', model_ml_scores_state, labelled_rows_in_batch('model_ml_scores'), 'label') }}
