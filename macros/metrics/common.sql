@@ -398,21 +398,28 @@ touched_cells as (
 {%- endmacro %}
 
 {#- The previous copy of this model without the rows of `touched` (a CTE of metric_name and
-    `columns`), then `recomputed`'s rows of `touched`: a model merged with what a run changed. -#}
+    `columns`), then `recomputed`'s rows of `touched`: a model merged with what a run changed.
+    Matched as one value per row (null_safe_tuple) with NOT IN / IN, which build their hash table
+    on `touched`: an anti join may build it on the previous rows instead, and the model-quality
+    state's rows (score histograms) then outgrew the memory limit. -#}
 {% macro merged_with_previous(previous, recomputed, touched, columns) -%}
+    {%- set names = ['metric_name'] + columns -%}
+    {%- set ns = namespace(previous=[], recomputed=[], touched=[]) -%}
+    {%- for name in names -%}
+        {%- set quoted = name if name == 'metric_name' else vm_ident(name) -%}
+        {%- set ns.previous = ns.previous + ['previous_rows.' ~ quoted] -%}
+        {%- set ns.recomputed = ns.recomputed + [recomputed ~ '.' ~ quoted] -%}
+        {%- set ns.touched = ns.touched + [touched ~ '.' ~ quoted] -%}
+    {%- endfor -%}
 select previous_rows.*
 from {{ previous }} as previous_rows
-anti join {{ touched }}
-    on previous_rows.metric_name = {{ touched }}.metric_name
-    and {{ same_keys('previous_rows', touched, columns) }}
+where {{ null_safe_tuple(ns.previous) }} not in (select {{ null_safe_tuple(ns.touched) }} from {{ touched }})
 
 union all by name
 
 select {{ recomputed }}.*
 from {{ recomputed }}
-semi join {{ touched }}
-    on {{ recomputed }}.metric_name = {{ touched }}.metric_name
-    and {{ same_keys(recomputed, touched, columns) }}
+where {{ null_safe_tuple(ns.recomputed) }} in (select {{ null_safe_tuple(ns.touched) }} from {{ touched }})
 {%- endmacro %}
 
 {#- A family's state model. On a first build or a full refresh: `state_macro` over all of
@@ -420,9 +427,10 @@ semi join {{ touched }}
     metric_name and y). Afterwards: the previous state, except the cells this run touches
     (touched_cells_ctes), which are recomputed from all their rows. Recomputing whole cells makes
     appends equal full rebuilds for every measure, digests and offer sets included, and running
-    the model twice changes nothing. Given `source_of` (a macro of (rows, all labelled rows)
-    that derives `source`'s rows from labelled rows), an append derives the rows of the touched
-    cells from their labelled rows instead of reading `source` whole. -#}
+    the model twice changes nothing. For a labelled source (`rows` 'label': the labelled rows,
+    or rows `source_of`, a macro of (rows, all labelled rows), derives from them) an append joins
+    the labels to the touched cells' interactions only, not every interaction to its labels and
+    then filters (which, wide rows and all, outgrew the memory limit at 20M rows). -#}
 {% macro family_state_model(family, state_macro, source, rows, linked_by=[], source_of=none) -%}
     {%- set interactions = touched_cells_refs()[1] -%}
     {%- set previous = vm_previous(this.identifier) -%}
@@ -450,11 +458,15 @@ row_keys_in_touched_cells as (
 ),
 
 rows_in_touched_cells as (
+    {%- if rows == 'label' %}
+    {%- set touched_rows = labelled_rows_of('(select * from ' ~ interactions ~ ' where _row_key in (select _row_key from row_keys_in_touched_cells))') %}
     {%- if source_of %}
-    {%- set labelled = ref('int_ih__labelled_interactions') %}
 
-    {{ source_of('(select * from ' ~ labelled ~ ' where _row_key in (select _row_key from row_keys_in_touched_cells))',
-                 labelled) }}
+    {{ source_of('(' ~ touched_rows ~ ')', ref('int_ih__labelled_interactions')) }}
+    {%- else %}
+
+    {{ touched_rows }}
+    {%- endif %}
     {%- else %}
 
     select * from {{ source }}
