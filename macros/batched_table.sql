@@ -48,7 +48,12 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-  {#- Set afresh by every batched model: a failed one may have left its batch behind. -#}
+  {#- An append merges a few touched cells into a big previous copy: its IN / semi joins must
+      build on the touched cells, but DuckDB's build-side optimizer may flip them to build on the
+      previous rows (whole score histograms and digests), which ran a 20M-row append out of memory.
+      Set afresh by every batched model, as is the batch: a failed one may have left them behind. -#}
+  {%- set appending = existing_relation is not none and not flags.FULL_REFRESH -%}
+  {% do run_query("set disabled_optimizers = '" ~ ("build_side_probe_side" if appending else "") ~ "'") %}
   {%- if batches > 1 %}
     {% do run_query('set variable vm_batches = ' ~ batches) %}
     {% do run_query('set variable vm_batch = 0') %}
@@ -66,6 +71,7 @@
     {%- endcall %}
   {%- endfor %}
   {% do vm_reset_batch() %}
+  {% do run_query("set disabled_optimizers = ''") %}
 
   {% if existing_relation is not none %}
     {{ adapter.rename_relation(existing_relation, backup_relation) }}
