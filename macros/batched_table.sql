@@ -21,9 +21,9 @@
     {{ return(env_var('VALUEMARTS_ROWS_PER_BATCH', '1500000') | int) }}
 {%- endmacro %}
 
-{% macro vm_batch_count(existing_relation) -%}
+{% macro vm_batch_count(appending) -%}
     {%- set rows_per_batch = config.get('rows_per_batch') -%}
-    {%- if not execute or not rows_per_batch or (existing_relation is not none and not flags.FULL_REFRESH) -%}
+    {%- if not execute or not rows_per_batch or appending -%}
         {{ return(1) }}
     {%- endif -%}
     {%- set counted = run_query('select count(*) from ' ~ ref('int_ih__interactions')) -%}
@@ -43,7 +43,8 @@
   {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
   {{ drop_relation_if_exists(load_cached_relation(intermediate_relation)) }}
   {{ drop_relation_if_exists(load_cached_relation(backup_relation)) }}
-  {%- set batches = vm_batch_count(existing_relation) -%}
+  {%- set appending = existing_relation is not none and not flags.FULL_REFRESH -%}
+  {%- set batches = vm_batch_count(appending) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
@@ -52,7 +53,6 @@
       build on the touched cells, but DuckDB's build-side optimizer may flip them to build on the
       previous rows (whole score histograms and digests), which ran a 20M-row append out of memory.
       Set afresh by every batched model, as is the batch: a failed one may have left them behind. -#}
-  {%- set appending = existing_relation is not none and not flags.FULL_REFRESH -%}
   {% do run_query("set disabled_optimizers = '" ~ ("build_side_probe_side" if appending else "") ~ "'") %}
   {%- if batches > 1 %}
     {% do run_query('set variable vm_batches = ' ~ batches) %}

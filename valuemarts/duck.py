@@ -38,9 +38,10 @@ def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open `path` (in-memory when None) with all valuemarts UDFs.
 
-    Writable connections work under VALUEMARTS_MEMORY_LIMIT (as dbt does) and get the excel extension, for the loader and the demo writer that
-    read and write export files. A read-only connection reads the warehouse and nothing else, so
-    it skips the extension: loading it costs every report and listing tens of milliseconds.
+    Writable connections work under VALUEMARTS_MEMORY_LIMIT (as dbt does) and get the excel
+    extension, for the loader and the demo writer that read and write export files. A read-only
+    connection reads the warehouse and nothing else, so it skips the extension: loading it costs
+    every report and listing tens of milliseconds.
 
     Examples
     --------

@@ -25,6 +25,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The quoted names `names` (qualified by `relation` when given) as a list of SQL expressions, for
+    null_safe_tuple and vm_in_batch (dbt only). -#}
+{% macro quoted_names(names, relation=none) -%}
+    {%- set quoted = [] -%}
+    {%- for name in names -%}{%- do quoted.append((relation ~ "." if relation else "") ~ vm_ident(name)) -%}{%- endfor -%}
+    {{ return(quoted) }}
+{%- endmacro %}
+
 {#- Null-safe equality of `columns` between two relations (a NULL group value is a group). -#}
 {% macro same_keys(left, right, columns) -%}
     {%- for column in columns -%}
@@ -404,22 +412,16 @@ touched_cells as (
     state's rows (score histograms) then outgrew the memory limit. -#}
 {% macro merged_with_previous(previous, recomputed, touched, columns) -%}
     {%- set names = ['metric_name'] + columns -%}
-    {%- set ns = namespace(previous=[], recomputed=[], touched=[]) -%}
-    {%- for name in names -%}
-        {%- set quoted = name if name == 'metric_name' else vm_ident(name) -%}
-        {%- set ns.previous = ns.previous + ['previous_rows.' ~ quoted] -%}
-        {%- set ns.recomputed = ns.recomputed + [recomputed ~ '.' ~ quoted] -%}
-        {%- set ns.touched = ns.touched + [touched ~ '.' ~ quoted] -%}
-    {%- endfor -%}
+    {%- set touched_key = null_safe_tuple(quoted_names(names, touched)) -%}
 select previous_rows.*
 from {{ previous }} as previous_rows
-where {{ null_safe_tuple(ns.previous) }} not in (select {{ null_safe_tuple(ns.touched) }} from {{ touched }})
+where {{ null_safe_tuple(quoted_names(names, 'previous_rows')) }} not in (select {{ touched_key }} from {{ touched }})
 
 union all by name
 
 select {{ recomputed }}.*
 from {{ recomputed }}
-where {{ null_safe_tuple(ns.recomputed) }} in (select {{ null_safe_tuple(ns.touched) }} from {{ touched }})
+where {{ null_safe_tuple(quoted_names(names, recomputed)) }} in (select {{ touched_key }} from {{ touched }})
 {%- endmacro %}
 
 {#- A family's state model. On a first build or a full refresh: `state_macro` over all of
@@ -495,18 +497,14 @@ recomputed as (
     {%- if previous is none or metrics | length == 0 %}
     {%- set batch_of = {} -%}
     {%- for metric in metrics if batched -%}
-        {%- set quoted = [] -%}
-        {%- for column in metric.group_by -%}{%- do quoted.append(vm_ident(column)) -%}{%- endfor -%}
-        {%- do batch_of.update({metric.name: vm_in_batch(quoted)}) -%}
+        {%- do batch_of.update({metric.name: vm_in_batch(quoted_names(metric.group_by))}) -%}
     {%- endfor %}
 {{ family_mart(family, scores_macro, state_relation, helper_states, batch_of) }}
     {%- else -%}
     {%- set group_by_columns = union_group_by_columns(metrics) -%}
     {%- set only = {} -%}
     {%- for metric in metrics -%}
-        {%- set quoted = [] -%}
-        {%- for column in metric.group_by -%}{%- do quoted.append(vm_ident(column)) -%}{%- endfor -%}
-        {%- set key = null_safe_tuple(quoted) -%}
+        {%- set key = null_safe_tuple(quoted_names(metric.group_by)) -%}
         {%- do only.update({metric.name: key ~ ' in (select ' ~ key ~ ' from touched_cells where metric_name = '
                                             ~ vm_string(metric.name) ~ ')'}) -%}
     {%- endfor %}
