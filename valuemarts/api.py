@@ -252,6 +252,85 @@ class Warehouse:
         return build(Path(config), self.path, _path_list(ih), _path_list(holdings), full_refresh,
                      log=log or _quiet, wait=wait)
 
+    # ---- history --------------------------------------------------------------------------
+    # The ledger beside the warehouse (valuemarts.history): readable before a first successful
+    # build (a failed one is recorded too); a verdict is a write to it, not to the warehouse, so
+    # readers such as the viewer may record one.
+
+    def runs(self, limit: int | None = None) -> pl.DataFrame:
+        """The run ledger, newest first: every build and load with its status, config version,
+        files and rows loaded and rejected, models built, versions and error.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").runs(limit=5)  # doctest: +SKIP
+        """
+        from valuemarts.history.runs import runs
+
+        return runs(self.path, limit)
+
+    def config_versions(self) -> pl.DataFrame:
+        """Every config version builds and loads used: name, version, content hash, first use,
+        how many runs used it and when last."""
+        from valuemarts.history.configs import config_versions
+        from valuemarts.history.store import connect_history
+
+        con = connect_history(self.path)
+        try:
+            return config_versions(con)
+        finally:
+            con.close()
+
+    def config_text(self, version: int, config_name: str | None = None) -> str:
+        """The exact TOML of a config version (of `config_name`; default: the most recent name).
+
+        Examples
+        --------
+        >>> Path("restored.toml").write_text(Warehouse.open().config_text(2))  # doctest: +SKIP
+        """
+        from valuemarts.history.configs import config_text
+        from valuemarts.history.store import connect_history
+
+        con = connect_history(self.path)
+        try:
+            return config_text(con, version, config_name)
+        finally:
+            con.close()
+
+    def config_diff(self, old_version: int, new_version: int, config_name: str | None = None) -> pl.DataFrame:
+        """Two config versions compared by TOML key path: key, change (added, removed, changed),
+        old and new value."""
+        from valuemarts.history.configs import config_diff
+
+        return config_diff(self.config_text(old_version, config_name), self.config_text(new_version, config_name))
+
+    def experiment_history(self, experiment: str | None = None) -> pl.DataFrame:
+        """Every build's snapshot of each experiment arm (counts, CTR, lift and CI, p-values raw and
+        adjusted, sample-ratio checks), oldest first, with the experiment's `peeking` flag and the
+        dates its significance came and went (`peeking_dates`)."""
+        from valuemarts.history.experiments import experiment_history
+
+        return experiment_history(self.path, experiment)
+
+    def add_verdict(self, subject: str, decision: str, reason: str, note: str = "",
+                    decided_by: str | None = None) -> int:
+        """Record a decision on ``experiment:NAME`` or ``report:NAME`` (accept, reject,
+        more-data) with a reason category and a note; returns the verdict's id.
+
+        Examples
+        --------
+        >>> Warehouse.open().add_verdict("experiment:BannerColour", "accept", "significant", "Orange wins")  # doctest: +SKIP
+        """
+        from valuemarts.history.verdicts import add_verdict
+
+        return add_verdict(self.path, subject, decision, reason, note, decided_by)
+
+    def verdicts(self, subject: str | None = None) -> pl.DataFrame:
+        """Every verdict (on `subject` only, if given), oldest first."""
+        from valuemarts.history.verdicts import verdicts
+
+        return verdicts(self.path, subject)
+
     # ---- helpers --------------------------------------------------------------------------
 
     def _existing(self) -> Path:
@@ -275,3 +354,21 @@ def _path_list(paths: Paths | None) -> list[str] | None:
 
 def _quiet(_message: str) -> None:
     """The default progress sink of the library: say nothing."""
+
+
+def compare_configs(config_a: PathLike, config_b: PathLike, ih: Paths | None = None, holdings: Paths | None = None,
+                    *, log: Log | None = None) -> pl.DataFrame:
+    """Build the same files under two configs (in temporary warehouses) and line up their metrics.
+
+    Returns
+    -------
+    polars.DataFrame
+        metric, family_a, family_b, row (the report row's key values), column, a, b, difference (b - a).
+
+    Examples
+    --------
+    >>> compare_configs("a.toml", "b.toml", ih="exports/ih").filter(pl.col("column") == "CTR")  # doctest: +SKIP
+    """
+    from valuemarts.compare_configs import compare_configs as compare
+
+    return compare(Path(config_a), Path(config_b), _path_list(ih), _path_list(holdings), log or _quiet)

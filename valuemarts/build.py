@@ -4,7 +4,9 @@ new warehouse in atomically.
 Both work on a copy of the warehouse (or a new file with --full-refresh) under the warehouse's
 exclusive lock and replace the live file with one rename only when everything succeeded, so a
 failed or stopped run leaves the previous warehouse intact and readers never see a half-built
-file. `load` stops before dbt, for orchestrators that run `dbt build` themselves.
+file. `load` stops before dbt, for orchestrators that run `dbt build` themselves. Every run,
+failed and stopped ones too, goes into the ledger beside the warehouse with the config version it
+used, and a build that swapped in new marts adds its experiment snapshot (valuemarts.history).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from valuemarts.config.output import DBT_MACRO_NAME, write_compiled
 from valuemarts.dbt_runner import run_dbt
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
+from valuemarts.history.configs import record_config
+from valuemarts.history.experiments import snapshot_experiments
+from valuemarts.history.runs import recorded_run
 from valuemarts.interrupts import stop_signals_raise
 from valuemarts.ingest.discover import discover
 from valuemarts.ingest.landing import (BUILDS, LANDING_SCHEMA, FileLoad, SourceRules, ensure_landing, last_input_paths,
@@ -41,6 +46,7 @@ class BuildSummary:
     seconds: float = 0.0
     changed_sources: set[str] = field(default_factory=set)   # "ih", "holdings": new or replaced files
     ih_rows: int = 0   # IH rows in the warehouse after loading
+    run_id: int | None = None   # the run's row in the ledger (valuemarts.history)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -106,9 +112,16 @@ def _run(config: Path, warehouse: Path, ih_paths: list[str] | None, holdings_pat
          full_refresh: bool, log: Callable[[str], None], wait: bool, run_models: bool) -> BuildSummary:
     """Under the warehouse's exclusive lock; SIGTERM/SIGINT clean up like any failure."""
     started = time.monotonic()
-    first_pass = compile_file(config, check_columns=False)
-    with exclusive_lock(warehouse, wait=wait, log=log), stop_signals_raise():
-        summary = _run_locked(config, warehouse, first_pass, ih_paths, holdings_paths, full_refresh, log, run_models)
+    with recorded_run(warehouse, "build" if run_models else "load") as run:
+        first_pass = compile_file(config, check_columns=False)
+        run.config_name = first_pass.dbt_vars["config_name"]
+        run.config_version = record_config(run.con, run.config_name, config.read_bytes().decode("utf-8"))
+        with exclusive_lock(warehouse, wait=wait, log=log), stop_signals_raise():
+            summary = run.summary = _run_locked(config, warehouse, first_pass, ih_paths, holdings_paths,
+                                                full_refresh, log, run_models)
+            if summary.models_built:
+                snapshot_experiments(run.con, run.run_id, run.config_version, warehouse)
+        summary.run_id = run.run_id
     summary.seconds = time.monotonic() - started
     return summary
 
