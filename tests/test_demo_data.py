@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from valuemarts import duck
 from valuemarts.demo import (FILE_DAY, demo_config_toml, generate_holdings, generate_ih, write_demo,
                              write_holdings, write_ih)
-from valuemarts.demo.config import template_toml
+from valuemarts.demo.config import EXPERIMENT_DESIGN, template_toml
 
 ROWS = 20_000
 SIGNAL_ROWS = 200_000  # enough clicks per model and experiment arm for stable rates
@@ -256,6 +256,10 @@ def test_unknown_format_is_refused(ih, tmp_path):
 def test_demo_config_is_the_template_with_file_keys_only(ih_format, holdings_format):
     template = tomllib.loads(template_toml())
     config = tomllib.loads(demo_config_toml(ih_format, holdings_format))
+    # ... and the demo experiments' design declared (arms per customer, equal shares)
+    design = {"randomization_unit": "SubjectID", "expected_split": {"Control": 1, "WeightA": 1, "WeightB": 1, "Orange": 1}}
+    assert config["metrics"]["experiment"] == {**template["metrics"]["experiment"], **design}
+    config["metrics"]["experiment"] = template["metrics"]["experiment"]
     assert config["metrics"] == template["metrics"] and config["reports"] == template["reports"]
     assert config["metrics"]["clv"]["filter"] == template["metrics"]["clv"]["filter"]
     file_keys = {"file_type", "file_pattern", "ih_group_pattern", "hive_partitioning", "file_group_pattern"}
@@ -270,8 +274,12 @@ def test_demo_config_is_the_template_with_file_keys_only(ih_format, holdings_for
     assert config["holdings"]["file_group_pattern"] == "(.*)"
 
 
-def test_zip_config_differs_from_the_template_in_one_line():
+def test_zip_config_differs_from_the_template_in_one_line_and_the_experiment_design():
     template, config = template_toml().splitlines(), demo_config_toml("zip", "zip").splitlines()
+    added = EXPERIMENT_DESIGN.splitlines()
+    at = config.index(added[0])
+    assert config[at:at + len(added)] == added and template[at - 1].startswith("negative_model_response")
+    config = config[:at] + config[at + len(added):]
     assert len(config) == len(template)
     assert [(a, b) for a, b in zip(template, config) if a != b] == [
         ('file_pattern = "**/*.json"', 'file_pattern = "**/*.zip"')]

@@ -117,6 +117,12 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 def _experiment_reference(rows: pl.DataFrame, by: list[str]) -> dict[tuple, dict]:
     rows = rows.filter(pl.col("ExperimentName") != "N/A")
+    # Randomization units: distinct customers per arm over all the experiment's rows, whatever the
+    # slice; the demo config declares equal shares.
+    units = {(name, arm): n for name, arm, n in rows.group_by("ExperimentName", "ExperimentGroup")
+             .agg(pl.col("SubjectID").n_unique()).iter_rows()}
+    unit_srm = {name: stats.chisquare([n for (e, _), n in sorted(units.items()) if e == name]).pvalue
+                for name in {e for e, _ in units}}
     out: dict[tuple, dict] = {}
     slices = rows.group_by(by) if by else [((), rows)]
     for slice_key, s in slices:
@@ -127,16 +133,18 @@ def _experiment_reference(rows: pl.DataFrame, by: list[str]) -> dict[tuple, dict
             names, p, n = arms["ExperimentGroup"].to_list(), arms["p"].to_numpy(), arms["n"].to_numpy()
             control = next((a for a in names if "control" in a.lower()), names[0])
             table = np.vstack([p, n - p])
-            common = {"chi2_stat": None, "chi2_p_val": None, "g_stat": None, "g_p_val": None, "srm_p_val": None}
+            common = {"chi2_stat": None, "chi2_p_val": None, "g_stat": None, "g_p_val": None,
+                      "srm_impressions_p_val": None, "srm_p_val": unit_srm[name]}
             if len(names) >= 2 and p.sum() > 0 and (n - p).sum() > 0:
                 chi2, chi2_p, _, _ = stats.chi2_contingency(table, correction=False)
                 g, g_p, _, _ = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
                 common.update(chi2_stat=chi2, chi2_p_val=chi2_p, g_stat=g, g_p_val=g_p)
             if len(names) >= 2:
-                common["srm_p_val"] = stats.chisquare(n).pvalue
+                common["srm_impressions_p_val"] = stats.chisquare(n).pvalue
             ci = names.index(control)
             for i, arm in enumerate(names):
-                entry = {"Positives": int(p[i]), "Count": int(n[i]), "CTR": p[i] / n[i], "is_control": arm == control, **common,
+                entry = {"Positives": int(p[i]), "Count": int(n[i]), "CTR": p[i] / n[i], "is_control": arm == control,
+                         "units": units[(name, arm)], **common,
                          "z_score": None, "z_p_val": None, "odds_ratio_stat": None, "odds_ratio_ci_low": None,
                          "odds_ratio_ci_high": None, "lift": None}
                 if arm != control:
@@ -214,14 +222,21 @@ ENGAGEMENT = {"name": "engagement", "family": "engagement", "group_columns": [
     {"name": "Channel", "type": "VARCHAR"}, {"name": "ModelControlGroup", "type": "VARCHAR"}]}
 EXPERIMENT = {"name": "experiment", "family": "experiment", "experiment_name": "ExperimentName",
               "experiment_group": "ExperimentGroup", "control_group": None, "expected_split": None,
-              "no_experiment_value": "N/A", "group_columns": []}
+              "no_experiment_value": "N/A", "randomization_unit": "SubjectID", "group_columns": []}
 
 
-def _scores(macro: str, metric: dict, state: list[tuple], columns: str, by: list[str]) -> list[dict]:
+def _scores(macro: str, metric: dict, state: list[tuple], columns: str, by: list[str],
+            units: list[tuple] = ()) -> list[dict]:
+    """`macro` scored over a hand-made state; experiments also get `units` (metric, experiment,
+    arm, unit, labelled rows) as their unit state."""
     con = connect()
     con.execute(f"create table state ({columns})")
     con.executemany(f"insert into state values ({', '.join('?' for _ in state[0])})", state)
-    result = con.execute(render(macro, "state", metric, by, None))
+    con.execute("create table unit_state (metric_name varchar, experiment varchar, arm varchar, unit varchar, "
+                "labelled_rows bigint)")
+    if units:
+        con.executemany("insert into unit_state values (?, ?, ?, ?, ?)", units)
+    result = con.execute(render(macro, "state", metric, by, None, None, {"unit_state": "unit_state"}))
     names = [d[0] for d in result.description]
     return [dict(zip(names, r)) for r in result.fetchall()]
 
@@ -268,7 +283,27 @@ def test_three_arm_experiment_by_hand():
     assert rows["Control"]["is_control"] and rows["Control"]["z_score"] is None and rows["Control"]["reason"] == "control arm"
     assert rows["A"]["odds_ratio_stat"] == pytest.approx((20 * 90) / (80 * 10))
     assert rows["B"]["lift"] == pytest.approx(0.05 / 0.1 - 1)
-    assert rows["A"]["srm_p_val"] == pytest.approx(1.0)   # 100 / 100 / 100
+    assert rows["A"]["srm_impressions_p_val"] == pytest.approx(1.0)   # 100 / 100 / 100
+    assert rows["A"]["srm_p_val"] is None and rows["A"]["units"] is None   # no units recorded
+
+
+def test_sample_ratio_counts_units_not_impressions():
+    """An arm showing more per customer has more impressions but the same customers: the unit
+    check passes where the impression check fails, and a short arm fails it."""
+    state = [("experiment", "E", "Control", 10, 90), ("experiment", "E", "A", 30, 270)]
+    even = [("experiment", "E", arm, f"{arm}{i}", 9) for arm in ("Control", "A") for i in range(50)]
+    rows = {r["ExperimentGroup"]: r for r in _scores("experiment_scores", EXPERIMENT, state, EXP_COLUMNS, [],
+                                                     even + [("other", "E", "A", "x", 1)])}
+    assert (rows["Control"]["units"], rows["A"]["units"]) == (50, 50)
+    assert rows["A"]["srm_p_val"] == pytest.approx(1.0)
+    assert rows["A"]["srm_impressions_p_val"] == pytest.approx(stats.chisquare([100, 300]).pvalue, rel=1e-9)
+    short = [u for u in even if not (u[2] == "A" and int(u[3][1:]) >= 30)]   # A keeps 30 of 50
+    rows = {r["ExperimentGroup"]: r for r in _scores("experiment_scores", EXPERIMENT, state, EXP_COLUMNS, [], short)}
+    assert rows["A"]["units"] == 30
+    assert rows["A"]["srm_p_val"] == pytest.approx(stats.chisquare([50, 30]).pvalue, rel=1e-9)
+    split = {**EXPERIMENT, "expected_split": {"Control": 5, "A": 3}}   # 50:30 is the intended split
+    rows = {r["ExperimentGroup"]: r for r in _scores("experiment_scores", split, state, EXP_COLUMNS, [], short)}
+    assert rows["A"]["srm_p_val"] == pytest.approx(1.0)
 
 
 def test_experiment_with_one_arm_empty_and_no_positives():

@@ -12,8 +12,12 @@
     experiment: chi-square and G-test of homogeneity (no continuity correction) and a sample-ratio
     check; per arm against the control arm: two-proportion z-test, odds ratio and relative lift
     with 95% CIs, and Holm / Benjamini-Hochberg adjusted p-values over all arm comparisons of the
-    same slice. Undefined statistics are NULL with a reason, never 0. `property` and
-    `helper_states` are unused (every family's scores take the same arguments). -#}
+    same slice. Undefined statistics are NULL with a reason, never 0. The sample-ratio check
+    counts randomization units (`helper_states.unit_state`, mart_experiment__unit_state): arms are
+    assigned per unit, and an arm that changes what is shown legitimately changes its impressions;
+    the units are the experiment's over all its rows (distinct counts do not add up across slices
+    or filters), the impression-based check stays beside it. `property` is unused (every family's
+    scores take the same arguments). -#}
 {% macro experiment_scores(state, metric, by, where_sql=none, property=none, helper_states={}) -%}
     {%- set name_col = vm_ident(metric.experiment_name) -%}
     {%- set arm_col = vm_ident(metric.experiment_group) -%}
@@ -25,6 +29,9 @@
     {%- set experiment_key = (slice_sql ~ ', ' if slice else '') ~ name_col -%}
     {%- set control = metric.control_group -%}
     {%- set split = metric.expected_split or {} -%}
+    {%- set split_weight -%}
+        case arm {% for arm_name, weight in split.items() %}when {{ vm_string(arm_name) }} then {{ weight }} {% endfor %}end
+    {%- endset -%}
 with state as (
     {{ filtered_state(state, metric, where_sql) }}
       and {{ name_col }} is not null
@@ -50,9 +57,7 @@ arms_in_experiment as (
         sum(negatives) over experiment as experiment_negatives,
         sum(n) over experiment as experiment_n,
         {%- if split %}
-        case arm {% for arm_name, weight in split.items() %}when {{ vm_string(arm_name) }} then {{ weight }} {% endfor %}end
-            / sum(case arm {% for arm_name, weight in split.items() %}when {{ vm_string(arm_name) }} then {{ weight }} {% endfor %}end) over experiment
-            as expected_share,
+        {{ split_weight }} / sum({{ split_weight }}) over experiment as expected_share,
         {%- else %}
         1.0 / count(*) over experiment as expected_share,
         {%- endif %}
@@ -73,6 +78,45 @@ arms_in_experiment as (
     window experiment as (partition by {{ experiment_key }})
 ),
 
+arm_units as (
+    select experiment, arm, count(*) as units
+    from {{ helper_states.unit_state }}
+    where metric_name = {{ vm_string(metric.name) }}
+    group by experiment, arm
+),
+
+unit_ratio as (
+    select
+        experiment,
+        arm,
+        units,
+        sum(units) over experiment
+            * {% if split %}{{ split_weight }} / sum({{ split_weight }}) over experiment{% else %}1.0 / count(*) over experiment{% endif %}
+            as expected_units,
+        count(*) over experiment as unit_arm_count
+    from arm_units
+    window experiment as (partition by experiment)
+),
+
+unit_srm as (
+    select
+        experiment,
+        arm,
+        units,
+        case when unit_arm_count >= 2 then sum((units - expected_units) ^ 2 / expected_units) over (partition by experiment) end
+            as srm_stat,
+        unit_arm_count - 1 as srm_dof
+    from unit_ratio
+),
+
+arms_with_units as (
+    select arms_in_experiment.*, unit_srm.units, unit_srm.srm_stat, unit_srm.srm_dof
+    from arms_in_experiment
+    left join unit_srm
+        on unit_srm.experiment = cast(arms_in_experiment.{{ name_col }} as varchar)
+        and unit_srm.arm = cast(arms_in_experiment.arm as varchar)
+),
+
 with_control as (
     select
         *,
@@ -83,7 +127,7 @@ with_control as (
         n * experiment_positives / experiment_n as expected_positives,
         n * experiment_negatives / experiment_n as expected_negatives,
         experiment_n * expected_share as expected_n
-    from arms_in_experiment
+    from arms_with_units
 ),
 
 contributions as (
@@ -117,7 +161,7 @@ per_experiment as (
             then sum(chi2_term) over experiment end as chi2_stat,
         case when arm_count >= 2 and experiment_positives > 0 and experiment_negatives > 0
             then sum(g_term) over experiment end as g_stat,
-        case when arm_count >= 2 then sum(srm_term) over experiment end as srm_stat,
+        case when arm_count >= 2 then sum(srm_term) over experiment end as srm_impressions_stat,
         vm_norm_p_two_sided(z_score) as z_p_val
     from contributions
     window experiment as (partition by {{ experiment_key }})
@@ -167,7 +211,9 @@ select
     vm_chi2_sf(chi2_stat, arm_count - 1) as chi2_p_val,
     g_stat,
     vm_chi2_sf(g_stat, arm_count - 1) as g_p_val,
-    vm_chi2_sf(srm_stat, arm_count - 1) as srm_p_val,
+    units,
+    vm_chi2_sf(srm_stat, srm_dof) as srm_p_val,
+    vm_chi2_sf(srm_impressions_stat, arm_count - 1) as srm_impressions_p_val,
     nullif(concat_ws('; ',
         case when arm_count < 2 then 'fewer than two arms' end,
         case when experiment_positives = 0 then 'no positives in experiment' end,
@@ -180,7 +226,35 @@ select
     exp(log_rate_ratio + 1.959963984540054 * log_rate_ratio_se) - 1 as lift_ci_high,
     control_arm,
     arm_count - 1 as dof,
-    srm_stat
+    srm_stat,
+    srm_impressions_stat
 from adjusted
 {{- order_by_groups(slice, [name_col, 'arm']) }}
+{%- endmacro %}
+
+{#- Labelled rows per experiment metric, experiment, arm and randomization unit (the metric's
+    `randomization_unit`, SubjectID by default), from `labelled_relation` (labelled rows with
+    metric_name) and a sign: a state whose rows add up, so an append adds the labels built now
+    and takes away those it retracted (`sign` -1). Rows outside an experiment are left out. -#}
+{% macro experiment_unit_rows(labelled_relation, sign=1) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, 'experiment') -%}
+    {%- for metric in metrics %}
+select
+    {{ vm_string(metric.name) }} as metric_name,
+    cast({{ vm_ident(metric.experiment_name) }} as varchar) as experiment,
+    cast({{ vm_ident(metric.experiment_group) }} as varchar) as arm,
+    cast({{ vm_ident(metric.randomization_unit) }} as varchar) as unit,
+    {{ sign }} * count(*) as labelled_rows
+from {{ labelled_relation }}
+where metric_name = {{ vm_string(metric.name) }}
+  and {{ vm_ident(metric.experiment_name) }} is not null
+  and {{ vm_ident(metric.experiment_name) }} <> {{ vm_string(metric.no_experiment_value) }}
+group by 1, 2, 3, 4
+{{ "union all" if not loop.last }}
+    {%- else %}
+select
+    cast(null as varchar) as metric_name, cast(null as varchar) as experiment, cast(null as varchar) as arm,
+    cast(null as varchar) as unit, cast(null as bigint) as labelled_rows
+where false
+    {%- endfor %}
 {%- endmacro %}

@@ -433,6 +433,10 @@ def _experiment_keys(metric, cfg, key, available, side, errors) -> None:
     metric["expected_split"] = split or None
     metric["no_experiment_value"] = errors.guard(
         lambda: string(cfg.get("no_experiment_value"), f"{key}.no_experiment_value", "N/A"), "N/A")
+    unit = errors.guard(lambda: string(cfg.get("randomization_unit"), f"{key}.randomization_unit", "SubjectID"),
+                        "SubjectID")
+    _require(unit, available, f"{key}.randomization_unit", side, errors)
+    metric["randomization_unit"] = unit
 
 
 def _t_digest_keys(metric, cfg, key, available, side, errors) -> None:

@@ -118,14 +118,16 @@ FAMILIES: dict[str, Family] = {
         Family("experiment", "ih", True, frozenset(
             _COUNTS | {"CTR", "is_control", "z_score", "z_p_val", "odds_ratio_stat", "odds_ratio_ci_low",
                        "odds_ratio_ci_high", "lift", "p_holm", "p_bh", "chi2_stat", "chi2_p_val", "g_stat",
-                       "g_p_val", "srm_p_val", "reason",
+                       "g_p_val", "srm_p_val", "srm_impressions_p_val", "units", "reason",
                        # the reference's duplicated names, accepted so existing configs keep working
                        "g_odds_ratio_stat", "g_odds_ratio_ci_low", "g_odds_ratio_ci_high",
                        "chi2_odds_ratio_stat", "chi2_odds_ratio_ci_low", "chi2_odds_ratio_ci_high"}),
                state_model="mart_experiment__state", scoring_macro="experiment_scores",
                key_columns=(KeyColumn("ExperimentName", "experiment_name"),
                             KeyColumn("ExperimentGroup", "experiment_group")),
-               placeholder_settings={"control_group": None, "expected_split": None, "no_experiment_value": "N/A"}),
+               helper_states={"unit_state": "mart_experiment__unit_state"},
+               placeholder_settings={"control_group": None, "expected_split": None, "no_experiment_value": "N/A",
+                                     "randomization_unit": "SubjectID"}),
         Family("clv", "holdings", False, frozenset(
             {"recency", "frequency", "monetary_value", "tenure", "lifetime_value", "T", "expected_purchases",
              "rfm_score", "rfm_segment", "value_tier", "cluster", "customers_count", "unique_holdings"})),

@@ -34,7 +34,7 @@ _FAMILY_KEYS: dict[str, frozenset[str]] = {
     "model_ml_scores": frozenset({"use_t_digest"}),
     "descriptive": frozenset({"use_t_digest", "columns"}),
     "experiment": frozenset({"experiment_name", "experiment_group", "control_group", "expected_split",
-                             "no_experiment_value"}),
+                             "no_experiment_value", "randomization_unit"}),
     "clv": frozenset({
         "order_id_col", "customer_id_col", "monetary_value_col", "purchase_date_col", "recurring_period",
         "recurring_cost", "model", "lifespan", "rfm_segment_config", "observation_end", "time_unit",

@@ -1,7 +1,9 @@
-"""The demo's config: the shipped template with only the input-file keys changed.
+"""The demo's config: the shipped template with its input-file keys changed and the demo
+experiments' design declared.
 
 Users bring configs like the template, so the demo must build with it unchanged except where the
-demo's files differ from what the template expects (their type, name pattern and grouping).
+demo's files differ from what the template expects (their type, name pattern and grouping), and
+where it says what only the demo knows: its experiments assign arms per customer in equal shares.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ HOLDINGS_FILES = {
 }
 
 
+# The demo data's experiment design (valuemarts.demo.ih: arms drawn per subject, uniformly), so
+# the sample-ratio check tests the split it was meant to have.
+EXPERIMENT_DESIGN = (
+    "# The demo's design: arms are assigned per customer (SubjectID), in equal shares within each\n"
+    "# experiment (PriorityWeights: Control, WeightA, WeightB; BannerColour: Control, Orange).\n"
+    'randomization_unit = "SubjectID"\n'
+    "expected_split = { Control = 1, WeightA = 1, WeightB = 1, Orange = 1 }\n"
+)
+
+
 def template_toml() -> str:
     """The reference system's config template, verbatim."""
     return (resources.files("valuemarts.demo") / "config_template.toml").read_text(encoding="utf-8")
@@ -39,11 +51,22 @@ def demo_config_toml(ih_format: str, holdings_format: str) -> str:
                          f"{', '.join(IH_FILES)} and holdings one of {', '.join(HOLDINGS_FILES)}")
     text = _set_keys(template_toml(), "ih", IH_FILES[ih_format])
     text = _set_keys(text, "holdings", HOLDINGS_FILES[holdings_format])
+    text = _append_to_table(text, "metrics.experiment", EXPERIMENT_DESIGN)
     parsed = tomllib.loads(text)
     for table, wanted in (("ih", IH_FILES[ih_format]), ("holdings", HOLDINGS_FILES[holdings_format])):
         if any(parsed[table].get(key) != value for key, value in wanted.items()):
             raise RuntimeError(f"config template has no [{table}] key for one of {sorted(wanted)}")
     return text
+
+
+def _append_to_table(text: str, table: str, lines: str) -> str:
+    """`lines` added at the end of [table] (before the blank lines that end it)."""
+    out = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(out) if line.strip() == f"[{table}]")
+    end = next((i for i in range(start + 1, len(out)) if out[i].lstrip().startswith("[")), len(out))
+    while end > start + 1 and not out[end - 1].strip():
+        end -= 1
+    return "".join(out[:end] + [lines] + out[end:])
 
 
 def _set_keys(text: str, table: str, values: dict[str, str | bool]) -> str:
