@@ -372,3 +372,18 @@ def compare_configs(config_a: PathLike, config_b: PathLike, ih: Paths | None = N
     from valuemarts.compare_configs import compare_configs as compare
 
     return compare(Path(config_a), Path(config_b), _path_list(ih), _path_list(holdings), log or _quiet)
+
+
+def draft_config(samples: Paths) -> str:
+    """A commented config drafted from sample IH and/or holdings files or folders (no network,
+    no AI): file rules from the names, outcome labels split into positive and negative lists by
+    Pega's standard outcomes, defaults for the columns the sample lacks, dimensions, experiments,
+    CLV and a few reports. `build` accepts it as it is.
+
+    Examples
+    --------
+    >>> Path("config.toml").write_text(draft_config(["exports/ih", "exports/holdings"]))  # doctest: +SKIP
+    """
+    from valuemarts.draft import draft_config as draft
+
+    return draft([Path(p) for p in (_path_list(samples) or [])])

@@ -22,7 +22,7 @@ from valuemarts.interrupts import Interrupted
 from valuemarts.paths import check_warehouse_path, default_warehouse
 
 COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "runs", "config", "experiments",
-            "verdict", "compare_configs", "bench")
+            "verdict", "compare_configs", "init_config", "bench")
 
 
 def parser(warehouse: Path | None = None, command: str | None = None) -> argparse.ArgumentParser:
