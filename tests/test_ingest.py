@@ -122,6 +122,41 @@ def test_file_with_new_content_replaces_its_rows(tmp_path):
         ("new", False), ("replaced", True)]
 
 
+def test_files_unchanged_since_their_load_are_not_read_again(tmp_path, monkeypatch):
+    """Size and modification time as when loaded: taken as the same content without hashing, so
+    an append reads the new files only; any change of either makes the file read and judged by
+    its hash."""
+    import os
+
+    from valuemarts.api import Warehouse
+    from valuemarts.ingest import landing
+
+    hashed: list[str] = []
+    real = landing.file_sha256
+    monkeypatch.setattr(landing, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    (tmp_path / "config.toml").write_text(MINIMAL_CONFIG)
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb", read_only=False)
+
+    def load():
+        hashed.clear()
+        return warehouse.load(tmp_path / "config.toml", ih=tmp_path / "ih", log=lambda m: None)
+
+    first = write_export_zip(tmp_path / "ih" / export_name("20241010"), [ih_row("1", "Impression")])
+    second = write_export_zip(tmp_path / "ih" / export_name("20241011"), [ih_row("2", "Impression")])
+    assert load().count("new") == 2 and sorted(hashed) == sorted([first.name, second.name])
+    third = write_export_zip(tmp_path / "ih" / export_name("20241012"), [ih_row("3", "Impression")])
+    summary = load()
+    assert (summary.count("new"), summary.count("skipped"), hashed) == (1, 2, [third.name])
+    stat = first.stat()
+    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))   # touched: same content
+    summary = load()
+    assert (summary.count("skipped"), hashed) == (3, [first.name])
+    write_export_zip(second, [ih_row("9", "Impression")])   # new content
+    summary = load()
+    assert summary.count("replaced") == 1 and second.name in hashed
+    assert _query(warehouse.path, "select count(*) from landing._load_log where modified_ns is null") == [(0,)]
+
+
 @pytest.mark.parametrize("case", ["corrupt_zip", "wrong_type", "missing_column", "empty_file", "bad_timestamp"])
 def test_bad_file_names_itself_and_leaves_the_warehouse_untouched(tmp_path, case):
     warehouse = tmp_path / "warehouse.duckdb"

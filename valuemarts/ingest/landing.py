@@ -1,7 +1,8 @@
 """Landing tables: raw rows with lineage, and a log of every file loaded.
 
-A file is loaded once per content: the same path with the same SHA-256 is skipped, new content
-at a known path replaces that file's rows. A source's new and changed files land in bulk: one
+A file is loaded once per content: the same path with the same SHA-256 is skipped (the same size
+and modification time as when it was loaded count as the same content, without reading it), new
+content at a known path replaces that file's rows. A source's new and changed files land in bulk: one
 statement reads them all (in chunks that bound what archives unpack to disk) into the landing
 table, widened for their columns as loading them one by one would widen it. Validation then
 makes every check staging and the config's filter and derived columns would make, one query per
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import tempfile
 from collections import deque
@@ -125,7 +127,10 @@ def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
                 "ih_paths varchar[], holdings_paths varchar[])")
     con.execute(f"""create table if not exists {LOAD_LOG} (
         load_id bigint, file_seq bigint, source varchar, file_path varchar, file_group varchar,
-        file_hash varchar, size_bytes bigint, rows_read bigint, status varchar, loaded_at timestamptz)""")
+        file_hash varchar, size_bytes bigint, rows_read bigint, status varchar, loaded_at timestamptz,
+        modified_ns bigint)""")
+    # A warehouse from before file times were recorded: its files are hashed once more.
+    con.execute(f"alter table {LOAD_LOG} add column if not exists modified_ns bigint")
     for source in ("ih", "holdings"):
         cols = ", ".join(f"{n} {t}" for n, t in _LINEAGE_TYPES.items())
         con.execute(f"create table if not exists {LANDING_SCHEMA}.{source}_raw ({cols})")
@@ -185,6 +190,8 @@ class _Planned:
     status: str
     digest: str
     seq: int
+    size: int
+    modified_ns: int
 
 
 @dataclass(frozen=True)
@@ -216,16 +223,15 @@ def _plan(con: duckdb.DuckDBPyConnection, files: list[DiscoveredFile],
           rules: SourceRules) -> tuple[list[_Planned], list[tuple[DiscoveredFile, _Planned | None]]]:
     """The files to land, with file_seqs in load order, and each file with its plan (None: skipped,
     the same path and content as last loaded; a path given twice is loaded once)."""
-    digests = _sha256_all([f.path for f in files])
-    previous = _previous_hashes(con, rules.name, [str(f.path) for f in files])
+    previous, digests, stats = _digests(con, rules.name, files)
     (seq,) = con.execute(f"select coalesce(max(file_seq), 0) + 1 from {LOAD_LOG}").fetchone()
     planned, outcome = [], []
-    for file, digest in zip(files, digests):
+    for file, digest, stat in zip(files, digests, stats):
         before = previous.get(str(file.path))
         previous[str(file.path)] = digest
         item = None
         if before != digest:
-            item = _Planned(file, "new" if before is None else "replaced", digest, seq)
+            item = _Planned(file, "new" if before is None else "replaced", digest, seq, stat.st_size, stat.st_mtime_ns)
             planned.append(item)
             seq += 1
         outcome.append((file, item))
@@ -238,11 +244,29 @@ def _sha256_all(paths: list[Path]) -> list[str]:
         return list(pool.map(file_sha256, paths))
 
 
-def _previous_hashes(con: duckdb.DuckDBPyConnection, source: str, paths: list[str]) -> dict[str, str]:
-    """Each known path's content hash as last loaded."""
-    return dict(con.execute(f"select file_path, arg_max(file_hash, file_seq) from {LOAD_LOG} "
-                            "where source = ? and list_contains(?, file_path) group by file_path",
-                            [source, paths]).fetchall())
+def _digests(con: duckdb.DuckDBPyConnection, source: str,
+             files: list[DiscoveredFile]) -> tuple[dict[str, str], list[str], list[os.stat_result]]:
+    """Each known path's content hash as last loaded, and each file's hash and stat now (taken
+    before it is read, so a file changed while it is hashed is read again next time).
+
+    A file with the size and modification time (to the nanosecond) it had when last loaded is
+    taken to hold the same content, as make and rsync take it, and is not read again: an append
+    then reads only the new files, not every file of the history. Any other file is hashed.
+    """
+    paths = [str(f.path) for f in files]
+    last = {path: (digest, size, modified) for path, digest, size, modified in con.execute(
+        f"select file_path, arg_max(file_hash, file_seq), arg_max(size_bytes, file_seq), "
+        f"arg_max(modified_ns, file_seq) from {LOAD_LOG} where source = ? and list_contains(?, file_path) "
+        "group by file_path", [source, paths]).fetchall()}
+    digests: dict[int, str] = {}
+    stats = [file.path.stat() for file in files]
+    for index, (file, stat) in enumerate(zip(files, stats)):
+        known = last.get(str(file.path))
+        if known is not None and known[2] is not None and (known[1], known[2]) == (stat.st_size, stat.st_mtime_ns):
+            digests[index] = known[0]
+    unknown = [i for i in range(len(files)) if i not in digests]
+    digests.update(zip(unknown, _sha256_all([files[i].path for i in unknown])))
+    return {path: digest for path, (digest, _, _) in last.items()}, [digests[i] for i in range(len(files))], stats
 
 
 def _land(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Planned], load_id: int) -> dict[int, int]:
@@ -256,10 +280,11 @@ def _land(con: duckdb.DuckDBPyConnection, rules: SourceRules, planned: list[_Pla
         if replaced:
             con.execute(f"delete from {rules.table} where _file_seq < ? and list_contains(?, _file_path)",
                         [first, replaced])
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, now())"] * len(planned))
-        con.execute(f"insert into {LOAD_LOG} values {values}",
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)"] * len(planned))
+        con.execute(f"insert into {LOAD_LOG} (load_id, file_seq, source, file_path, file_group, file_hash, size_bytes, "
+                    f"rows_read, status, loaded_at, modified_ns) values {values}",
                     [value for p in planned for value in (load_id, p.seq, rules.name, str(p.file.path), p.file.group,
-                                                          p.digest, p.file.path.stat().st_size, rows[p.seq], p.status)])
+                                                          p.digest, p.size, rows[p.seq], p.status, p.modified_ns)])
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"delete from {rules.table} where _file_seq >= ?", [first])
