@@ -88,6 +88,13 @@
     explode({{ map_expr }}) as ({{ key_name }}, {{ value_name }})
 {%- endmacro %}
 
+{#- The sum of a list of numbers (NULL for NULL). -#}
+{% macro vm_list_sum(list_expr) -%}{{ adapter.dispatch('vm_list_sum', 'valuemarts')(list_expr) }}{%- endmacro %}
+
+{% macro default__vm_list_sum(list_expr) -%}list_sum({{ list_expr }}){%- endmacro %}
+
+{% macro spark__vm_list_sum(list_expr) -%}aggregate({{ list_expr }}, cast(0 as bigint), (total, x) -> total + x){%- endmacro %}
+
 {#- Whether a double is neither infinite nor NaN. -#}
 {% macro vm_is_finite(expr) -%}{{ adapter.dispatch('vm_is_finite', 'valuemarts')(expr) }}{%- endmacro %}
 
