@@ -51,44 +51,34 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro vm_record_build(results) -%}{{ adapter.dispatch('vm_record_build', 'valuemarts')(results) }}{%- endmacro %}
-
-{% macro default__vm_record_build(results) -%}
+{% macro vm_record_build(results) -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
         {%- if failed | length == 0 -%}
             {%- set cfg = vm_config() -%}
-            create table if not exists landing._builds (
-                built_at timestamp with time zone, config_name varchar, config_hash varchar, report_specs varchar
-            );
+            {{ adapter.dispatch('vm_create_builds_table', 'valuemarts')() }}
             insert into landing._builds (built_at, config_name, config_hash, report_specs)
             values (
                 current_timestamp,
                 {{ vm_string(cfg.config_name) }},
                 {{ vm_string(cfg.config_hash) }},
                 {{ vm_string(tojson(cfg.report_specs)) }}
-            );
+            )
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Spark runs one statement at a time: the table is created first, the hook is the insert. -#}
-{% macro spark__vm_record_build(results) -%}
-    {%- if execute and flags.WHICH in ('build', 'run') -%}
-        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
-        {%- if failed | length == 0 -%}
-            {%- set cfg = vm_config() -%}
-            {%- do run_query("create table if not exists landing._builds (built_at timestamp, config_name string, "
-                             ~ "config_hash string, report_specs string) using parquet") -%}
-            insert into landing._builds (built_at, config_name, config_hash, report_specs)
-            values (
-                current_timestamp(),
-                {{ vm_string(cfg.config_name) }},
-                {{ vm_string(cfg.config_hash) }},
-                {{ vm_string(tojson(cfg.report_specs)) }}
-            )
-        {%- endif -%}
-    {%- endif -%}
+{#- The statement creating landing._builds when absent, ahead of the hook's insert. -#}
+{% macro default__vm_create_builds_table() -%}
+    create table if not exists landing._builds (
+        built_at timestamp with time zone, config_name varchar, config_hash varchar, report_specs varchar
+    );
+{%- endmacro %}
+
+{#- Spark runs one statement at a time: the table is created now, the hook is the insert alone. -#}
+{% macro spark__vm_create_builds_table() -%}
+    {%- do run_query("create table if not exists landing._builds (built_at timestamp, config_name string, "
+                     ~ "config_hash string, report_specs string) using parquet") -%}
 {%- endmacro %}
 
 {#- dbt-duckdb leaves the `__dbt_tmp` tables of incremental Python models behind; a warehouse
