@@ -52,7 +52,7 @@
 
 {% macro default__vm_element(list_expr, index) -%}{{ list_expr }}[{{ index }}]{%- endmacro %}
 
-{% macro spark__vm_element(list_expr, index) -%}element_at({{ list_expr }}, {{ index }}){%- endmacro %}
+{% macro spark__vm_element(list_expr, index) -%}element_at({{ list_expr }}, cast({{ index }} as int)){%- endmacro %}
 
 {#- Aggregate: each distinct non-NULL value of `expr` in the group with its count, as a
     MAP(DOUBLE, BIGINT); NULL for a group without one. Spark has no such aggregate: the Python
