@@ -10,13 +10,19 @@
 
 {#- True for the rows of the current batch's groups; `keys` are SQL expressions of a group's
     values (as grouped). True for every row outside a batched run (reports, plain selects). -#}
-{% macro vm_in_batch(keys) -%}
+{% macro vm_in_batch(keys) -%}{{ adapter.dispatch('vm_in_batch', 'valuemarts')(keys) }}{%- endmacro %}
+
+{% macro default__vm_in_batch(keys) -%}
     (getvariable('vm_batches') is null
      or hash({{ keys | join(', ') if keys else "''" }}) % getvariable('vm_batches') = getvariable('vm_batch'))
 {%- endmacro %}
 
 {#- Interactions per batch: VALUEMARTS_ROWS_PER_BATCH, default 1.5M, where one statement's lists
     stay inside the default 512 MB memory limit. -#}
+{#- Spark spills a group's collected values and spreads groups over its executors: every model
+    runs as one statement. -#}
+{% macro spark__vm_in_batch(keys) -%}true{%- endmacro %}
+
 {% macro vm_rows_per_batch() -%}
     {{ return(env_var('VALUEMARTS_ROWS_PER_BATCH', '1500000') | int) }}
 {%- endmacro %}
@@ -85,4 +91,9 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+{#- On Spark a batched model is a plain table (spark__vm_in_batch keeps every row). -#}
+{% materialization vm_batched_table, adapter='spark' %}
+  {{ return(materialization_table_spark()) }}
 {% endmaterialization %}

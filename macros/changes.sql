@@ -5,9 +5,16 @@
     in a unit test, whose givens are all there is), read without `ref` so a model can look at what
     a later model held before this run. -#}
 {% macro vm_previous(identifier, schema=this.schema) -%}
+    {{ return(adapter.dispatch('vm_previous', 'valuemarts')(identifier, schema)) }}
+{%- endmacro %}
+
+{% macro default__vm_previous(identifier, schema) -%}
     {%- if not execute or flags.FULL_REFRESH or model.resource_type == 'unit_test' -%}{{ return(none) }}{%- endif -%}
     {{ return(adapter.get_relation(database=this.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
+
+{#- Spark rebuilds every model in full (vm_incremental): nothing previous is merged. -#}
+{% macro spark__vm_previous(identifier, schema) -%}{{ return(none) }}{%- endmacro %}
 
 {#- file_seq of every file whose rows are in the landing table now: per source and path, the
     latest load of it (a replaced file's earlier loads are gone from landing). -#}

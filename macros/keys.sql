@@ -7,12 +7,19 @@
 {#- The same key as a 128-bit number (the md5 digest as UHUGEINT): 16 bytes a key instead of a
     32-character string, for the row keys of the IH tables, which are joined, deduplicated and
     sorted on at every size (at 20M rows the text keys outgrew the memory limit). -#}
-{% macro null_safe_number_key(columns) -%}
+{% macro null_safe_number_key(columns) -%}{{ adapter.dispatch('null_safe_number_key', 'valuemarts')(columns) }}{%- endmacro %}
+
+{% macro default__null_safe_number_key(columns) -%}
     md5_number({{ null_safe_key_text(columns) }})
 {%- endmacro %}
 
+{#- Spark has no 128-bit integers: the md5 digest as text (vm_type('uhugeint') is string there). -#}
+{% macro spark__null_safe_number_key(columns) -%}
+    md5({{ null_safe_key_text(columns) }})
+{%- endmacro %}
+
 {% macro null_safe_key_text(columns) -%}
-    concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as varchar), '\x00'){{ ", " if not loop.last }}{% endfor %})
+    concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as {{ dbt.type_string() }}), '\x00'){{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Staged IH after the config's global filter, with its two keys: `_interaction_key` (an offer:

@@ -18,7 +18,7 @@
     {%- if data_type | lower == 'timestamptz' -%}
         {{ parse_pega_timestamp(expr) }}
     {%- else -%}
-        cast({{ expr }} as {{ data_type }})
+        cast({{ expr }} as {{ vm_type(data_type) }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -50,7 +50,7 @@
     {%- for name, data_type in types.items() -%}
         {%- if name not in emitted -%}
             {%- set expr = defaults[name] if name in defaults else 'null' -%}
-            {%- do items.append('cast(' ~ expr ~ ' as ' ~ (data_type if data_type | lower != 'timestamptz' else 'timestamptz') ~ ') as ' ~ vm_ident(name)) -%}
+            {%- do items.append('cast(' ~ expr ~ ' as ' ~ vm_type(data_type) ~ ') as ' ~ vm_ident(name)) -%}
             {%- do emitted.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -74,7 +74,7 @@
     {%- set added = [] -%}
     {%- for column in derived_columns -%}
         {%- if column.name in names -%}
-            {%- do replaced.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) -%}
+            {%- do replaced.append(column) -%}
         {%- else -%}
             {%- do added.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) -%}
         {%- endif -%}
@@ -85,13 +85,27 @@ with_derived_columns as (
 )
 {%- endmacro %}
 
-{#- `*` with some columns replaced and some added. -#}
+{#- `*` with some columns replaced (`replaced`: derived columns, each a name and its SQL) and some
+    added (`added`: select items). -#}
 {% macro star_replace(replaced, added) -%}
     {{ return(adapter.dispatch('star_replace', 'valuemarts')(replaced, added)) }}
 {%- endmacro %}
 
 {% macro default__star_replace(replaced, added) -%}
-    *{% if replaced %} replace ({{ replaced | join(', ') }}){% endif %}{% for item in added %}, {{ item }}{% endfor %}
+    {%- set replacing = [] -%}
+    {%- for column in replaced %}{% do replacing.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) %}{% endfor -%}
+    *{% if replaced %} replace ({{ replacing | join(', ') }}){% endif %}{% for item in added %}, {{ item }}{% endfor %}
+{%- endmacro %}
+
+{#- Spark has no `* replace`: the replaced columns move to the end of the row. -#}
+{% macro spark__star_replace(replaced, added) -%}
+    {%- set names = [] -%}
+    {%- set replacing = [] -%}
+    {%- for column in replaced -%}
+        {%- do names.append(vm_ident(column.name)) -%}
+        {%- do replacing.append('(' ~ column.sql ~ ') as ' ~ vm_ident(column.name)) -%}
+    {%- endfor -%}
+    {{ vm_star_except(none, names) }}{% for item in replacing + added %}, {{ item }}{% endfor %}
 {%- endmacro %}
 
 {#- Column names of a relation, at run time (empty at parse time). -#}

@@ -6,7 +6,9 @@
     on-run-end: a successful build or run records the config it used, with its report specs, in
     landing._builds, which `valuemarts report` and the next run read. -#}
 
-{% macro vm_guard_warehouse() -%}
+{% macro vm_guard_warehouse() -%}{{ adapter.dispatch('vm_guard_warehouse', 'valuemarts')() }}{%- endmacro %}
+
+{% macro default__vm_guard_warehouse() -%}
     {%- if execute and flags.WHICH in ('build', 'run', 'test', 'seed') -%}
         {%- set found = run_query(
             "select table_name from information_schema.tables where table_schema = 'landing'"
@@ -35,28 +37,57 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- On Spark the guard checks the landing tables only: a Spark build rebuilds every model in full
+    (vm_incremental), so a changed config needs no refresh. Returns no SQL. -#}
+{% macro spark__vm_guard_warehouse() -%}
+    {%- if execute and flags.WHICH in ('build', 'run', 'test', 'seed') -%}
+        {%- set found = run_query("show tables in landing").columns[1].values() -%}
+        {%- if '_load_log' not in found -%}
+            {{ exceptions.raise_compiler_error(
+                "valuemarts: this Spark warehouse has no landing tables. Load export files first: "
+                ~ "`valuemarts load --target spark --warehouse DIR --config CONFIG.toml --ih PATH --holdings PATH` "
+                ~ "(or let `valuemarts build --target spark` do both).") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro vm_record_build(results) -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
         {%- if failed | length == 0 -%}
             {%- set cfg = vm_config() -%}
-            create table if not exists landing._builds (
-                built_at timestamp with time zone, config_name varchar, config_hash varchar, report_specs varchar
-            );
+            {{ adapter.dispatch('vm_create_builds_table', 'valuemarts')() }}
             insert into landing._builds (built_at, config_name, config_hash, report_specs)
             values (
                 current_timestamp,
                 {{ vm_string(cfg.config_name) }},
                 {{ vm_string(cfg.config_hash) }},
                 {{ vm_string(tojson(cfg.report_specs)) }}
-            );
+            )
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
+{#- The statement creating landing._builds when absent, ahead of the hook's insert. -#}
+{% macro default__vm_create_builds_table() -%}
+    create table if not exists landing._builds (
+        built_at timestamp with time zone, config_name varchar, config_hash varchar, report_specs varchar
+    );
+{%- endmacro %}
+
+{#- Spark runs one statement at a time: the table is created now, the hook is the insert alone. -#}
+{% macro spark__vm_create_builds_table() -%}
+    {%- do run_query("create table if not exists landing._builds (built_at timestamp, config_name string, "
+                     ~ "config_hash string, report_specs string) using parquet") -%}
+{%- endmacro %}
+
 {#- dbt-duckdb leaves the `__dbt_tmp` tables of incremental Python models behind; a warehouse
-    holds only models, so drop them at the end of every run. -#}
-{% macro vm_drop_tmp_relations() -%}
+    holds only models, so drop them at the end of every run. dbt-spark leaves none. -#}
+{% macro vm_drop_tmp_relations() -%}{{ adapter.dispatch('vm_drop_tmp_relations', 'valuemarts')() }}{%- endmacro %}
+
+{% macro spark__vm_drop_tmp_relations() -%}{%- endmacro %}
+
+{% macro default__vm_drop_tmp_relations() -%}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- set leftovers = run_query(
             "select table_schema, table_name, table_type from information_schema.tables "

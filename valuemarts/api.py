@@ -24,7 +24,7 @@ import polars as pl
 
 from valuemarts.duck import connect
 from valuemarts.errors import ValueMartsError
-from valuemarts.paths import check_warehouse_path, default_warehouse
+from valuemarts.paths import check_warehouse_path, default_spark_warehouse, default_warehouse
 from valuemarts.reports.relations import model_grains
 from valuemarts.sql_names import quote_ident
 from valuemarts.user_sql import query_read_only
@@ -37,6 +37,7 @@ Paths = Union[PathLike, Sequence[PathLike]]
 Log = Callable[[str], None]
 
 _MART_SCHEMAS = ("marts", "intermediate", "staging")
+TARGETS = ("duckdb", "spark")
 
 
 class Warehouse:
@@ -52,6 +53,10 @@ class Warehouse:
         in the project). It need not exist yet for a writer.
     read_only : bool, default True
         Readers may report, query and list; only a writer (`read_only=False`) may load and build.
+    target : str, default "duckdb"
+        The engine: `duckdb`, or `spark`, where `path` is a Spark warehouse folder
+        (valuemarts.spark; README "Running on Spark"), which loads, builds, reports and lists
+        its marts; SQL and the history are DuckDB's only.
 
     Examples
     --------
@@ -59,23 +64,29 @@ class Warehouse:
     >>> writer = Warehouse("data/warehouse.duckdb", read_only=False)  # doctest: +SKIP
     """
 
-    def __init__(self, path: PathLike | None = None, *, read_only: bool = True) -> None:
-        self.path = Path(path) if path is not None else default_warehouse()
+    def __init__(self, path: PathLike | None = None, *, read_only: bool = True, target: str = "duckdb") -> None:
+        if target not in TARGETS:
+            raise ValueMartsError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
+        self.target = target
+        self.path = Path(path) if path is not None else (default_warehouse() if target == "duckdb"
+                                                         else default_spark_warehouse())
         self.read_only = read_only
-        check_warehouse_path(self.path)
+        if target == "duckdb":
+            check_warehouse_path(self.path)
 
     @classmethod
-    def open(cls, path: PathLike | None = None) -> Warehouse:
+    def open(cls, path: PathLike | None = None, target: str = "duckdb") -> Warehouse:
         """The warehouse at `path`, read-only: reports, SQL and the mart list, never a write.
 
         Examples
         --------
         >>> Warehouse.open("data/warehouse.duckdb").marts()  # doctest: +SKIP
+        >>> Warehouse.open("data/spark", target="spark").report("engagement", by="Channel")  # doctest: +SKIP
         """
-        return cls(path, read_only=True)
+        return cls(path, read_only=True, target=target)
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.path)!r}, read_only={self.read_only})"
+        return f"Warehouse({str(self.path)!r}, read_only={self.read_only}, target={self.target!r})"
 
     # ---- read -----------------------------------------------------------------------------
 
@@ -131,8 +142,12 @@ class Warehouse:
         """
         from valuemarts.reports.query import ReportRequest, load_metrics, report_sql
 
-        path = self._existing()
         columns = [by] if isinstance(by, str) else list(by)
+        if self.target == "spark":
+            from valuemarts.spark.read import spark_report
+
+            return spark_report(self.path, metric, columns, where, property)
+        path = self._existing()
         con = connect(path, read_only=True)
         try:
             sql = report_sql(load_metrics(path, con), ReportRequest(metric, columns, where, property))
@@ -159,6 +174,7 @@ class Warehouse:
         >>> Warehouse.open("data/warehouse.duckdb").sql(
         ...     "select source, sum(rows_read) from marts.mart_file_loads group by 1")  # doctest: +SKIP
         """
+        self._duckdb_only("sql")
         return query_read_only(self._existing(), query)
 
     def marts(self, include_all: bool = False) -> pl.DataFrame:
@@ -178,18 +194,26 @@ class Warehouse:
         --------
         >>> Warehouse.open("data/warehouse.duckdb").marts().filter(pl.col("mart") == "marts.mart_file_loads")  # doctest: +SKIP
         """
-        path = self._existing()
         schemas = list(_MART_SCHEMAS if include_all else _MART_SCHEMAS[:1])
-        grains = model_grains(path)
-        con = connect(path, read_only=True)
-        try:
-            tables = con.execute(
-                "select table_schema, table_name from information_schema.tables where table_schema in "
-                f"({', '.join('?' for _ in schemas)}) order by table_schema, table_name", schemas).fetchall()
-            rows = [con.execute(f"select count(*) from {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
-                    for s, t in tables]
-        finally:
-            con.close()
+        if self.target == "spark":
+            from valuemarts.spark.read import spark_marts
+            from valuemarts.spark.session import SparkWarehouse
+
+            grains = model_grains(SparkWarehouse(self.path).landing_db)
+            found = spark_marts(self.path, schemas)
+            tables, rows = [(s, t) for s, t, _ in found], [n for _, _, n in found]
+        else:
+            path = self._existing()
+            grains = model_grains(path)
+            con = connect(path, read_only=True)
+            try:
+                tables = con.execute(
+                    "select table_schema, table_name from information_schema.tables where table_schema in "
+                    f"({', '.join('?' for _ in schemas)}) order by table_schema, table_name", schemas).fetchall()
+                rows = [con.execute(f"select count(*) from {quote_ident(s)}.{quote_ident(t)}").fetchone()[0]
+                        for s, t in tables]
+            finally:
+                con.close()
         return pl.DataFrame({"mart": [f"{s}.{t}" for s, t in tables], "grain": [grains.get(t, "") for _, t in tables],
                              "rows": rows}, schema={"mart": pl.String, "grain": pl.String, "rows": pl.Int64})
 
@@ -208,6 +232,11 @@ class Warehouse:
         from valuemarts.build import load
 
         self._writable("load")
+        if self.target == "spark":
+            from valuemarts.spark.build import load_spark
+
+            return load_spark(Path(config), self.path, _path_list(ih), _path_list(holdings), log=log or _quiet,
+                              wait=wait)
         return load(Path(config), self.path, _path_list(ih), _path_list(holdings), log=log or _quiet, wait=wait)
 
     def build(self, config: PathLike, ih: Paths | None = None, holdings: Paths | None = None, *,
@@ -249,6 +278,11 @@ class Warehouse:
         from valuemarts.build import build
 
         self._writable("build")
+        if self.target == "spark":
+            from valuemarts.spark.build import build_spark
+
+            return build_spark(Path(config), self.path, _path_list(ih), _path_list(holdings), full_refresh,
+                               log=log or _quiet, wait=wait)
         return build(Path(config), self.path, _path_list(ih), _path_list(holdings), full_refresh,
                      log=log or _quiet, wait=wait)
 
@@ -337,6 +371,10 @@ class Warehouse:
         if not self.path.exists():
             raise ValueMartsError(f"{self.path}: no warehouse yet; run `valuemarts build` first")
         return self.path
+
+    def _duckdb_only(self, what: str) -> None:
+        if self.target != "duckdb":
+            raise ValueMartsError(f"{what}: not available on a {self.target} warehouse (README \"Running on Spark\")")
 
     def _writable(self, what: str) -> None:
         if self.read_only:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from valuemarts.errors import ConfigErrors, ValueMartsError
 from valuemarts.interrupts import Interrupted
-from valuemarts.paths import check_warehouse_path, default_warehouse
+from valuemarts.paths import check_warehouse_path, default_spark_warehouse, default_warehouse
 
 COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "runs", "config", "experiments",
             "verdict", "compare_configs", "init_config", "bench")
@@ -45,7 +45,8 @@ def parser(warehouse: Path | None = None, command: str | None = None) -> argpars
     root = argparse.ArgumentParser(prog="valuemarts", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--warehouse", type=Path, default=warehouse, metavar="PATH",
-                        help="DuckDB warehouse file (default: $VALUEMARTS_WAREHOUSE, else data/warehouse.duckdb)")
+                        help="DuckDB warehouse file (default: $VALUEMARTS_WAREHOUSE, else data/warehouse.duckdb); "
+                             "with --target spark, the Spark warehouse folder")
     common.add_argument("--project-dir", type=Path, default=None, metavar="DIR",
                         help="the valuemarts dbt project to use (default: $VALUEMARTS_PROJECT_DIR, else the "
                              "folder you run in or its nearest parent with the project's dbt_project.yml)")
@@ -92,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     command = argv[0] if argv and argv[0] in {_cli_name(n) for n in COMMANDS} else None
     args = parser(_warehouse_given(argv) or default_warehouse(), command).parse_args(argv)
-    if getattr(args, "warehouse", None) is None:
-        args.warehouse = default_warehouse()
+    spark = getattr(args, "target", "duckdb") == "spark"
+    if getattr(args, "warehouse", None) is None or (spark and _warehouse_given(argv) is None):
+        args.warehouse = default_spark_warehouse() if spark else default_warehouse()
     try:
-        check_warehouse_path(args.warehouse)
+        if not spark:  # a Spark warehouse is a folder (valuemarts.spark)
+            check_warehouse_path(args.warehouse)
         code = args.handler(args)
         sys.stdout.flush()  # inside the try: a reader that closed the pipe is handled below
         return code

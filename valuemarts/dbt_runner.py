@@ -33,7 +33,7 @@ class DbtResult:
 
 
 def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
-            log: Callable[[str], None] | None = None) -> DbtResult:
+            log: Callable[[str], None] | None = None, target: str = "duckdb") -> DbtResult:
     """Run dbt against `warehouse` and wait for it.
 
     The compiled config goes in as --vars, and dbt's target and logs sit beside the warehouse,
@@ -44,12 +44,17 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
     args : list of str
         The dbt command and its flags, for example ``["build", "--full-refresh"]``.
     warehouse : Path
-        The DuckDB file dbt writes (`VALUEMARTS_WAREHOUSE` for the project's profile).
+        The DuckDB file dbt writes (`VALUEMARTS_WAREHOUSE` for the project's profile); on Spark the
+        landing file of the Spark warehouse, whose folder holds its tables
+        (valuemarts.spark.session.SparkWarehouse.landing_db).
     dbt_vars : dict, optional
         The compiled config, passed as the `valuemarts` var.
     log : callable, optional
         Receives one line per model or seed as it finishes (status, name, materialization, its
         time), one per test that does not pass, and dbt's closing tally.
+    target : str
+        The profile's target: `duckdb`, or `spark`, which runs dbt in the Spark launcher
+        (valuemarts.spark.launcher) on the warehouse's folder.
 
     Returns
     -------
@@ -73,8 +78,13 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
     env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PYTHONUNBUFFERED": "1"}
     project = project_dir()
-    command = [str(dbt), "--no-use-colors", *args, "--project-dir", str(project), "--profiles-dir", str(project),
-               "--target-path", str(dbt_target_dir(warehouse)), "--log-path", str(dbt_target_dir(warehouse) / "logs")]
+    if target == "spark":
+        runner = [sys.executable, "-m", "valuemarts.spark.launcher", "--warehouse", str(warehouse.parent)]
+    else:
+        runner = [str(dbt)]
+    command = [*runner, "--no-use-colors", *args, "--target", target, "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target-path", str(dbt_target_dir(warehouse)),
+               "--log-path", str(dbt_target_dir(warehouse) / "logs")]
     if dbt_vars is not None:
         # Unescaped unicode: dbt's YAML reader rejects the surrogate pairs JSON writes for emoji.
         command += ["--vars", json.dumps({"valuemarts": dbt_vars}, ensure_ascii=False)]

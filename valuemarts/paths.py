@@ -39,6 +39,11 @@ def default_warehouse() -> Path:
     return Path(env) if env else project_dir() / "data" / "warehouse.duckdb"
 
 
+def default_spark_warehouse() -> Path:
+    """The Spark warehouse folder of `--target spark` without --warehouse."""
+    return project_dir() / "data" / "spark"
+
+
 def compiled_dir(warehouse: Path) -> Path:
     """Compiled vars and report specs sit beside the warehouse they describe."""
     return warehouse.parent / "compiled"

@@ -17,3 +17,14 @@ def quote_ident(name: str) -> str:
 def quote_string(text: str) -> str:
     """`text` as a DuckDB string literal: `O'Brien` -> `'O''Brien'` (paths and values are data too)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def quote_spark_ident(name: str) -> str:
+    """`name` as a Spark SQL identifier, as macros/config.sql's spark__vm_ident: `` a`b `` -> ``\\`a``b\\` ``."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def quote_spark_string(text: str) -> str:
+    """`text` as a Spark SQL string literal, as spark__vm_string: Spark reads a backslash as an
+    escape, so backslashes and quotes are escaped with one (`O'Brien` -> `'O\\'Brien'`)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -24,10 +24,10 @@ settings as (
     {%- for metric in metrics %}
 
     select
-        '{{ metric.name | replace("'", "''") }}' as metric_name,
+        {{ vm_string(metric.name) }} as metric_name,
         {% if metric.observation_end %}date '{{ metric.observation_end }}'{% else %}cast(null as date){% endif %} as configured_end,
         {{ (metric.lifespan * 12) | round | int }} as lifespan_months,
-        {{ 7.0 if metric.time_unit == 'weeks' else 1.0 }} as days_per_unit
+        cast({{ 7.0 if metric.time_unit == 'weeks' else 1.0 }} as double) as days_per_unit
     {{ "union all" if not loop.last }}
     {%- endfor %}
 
@@ -52,7 +52,7 @@ select
 from {{ purchases }} as purchases
 inner join windows on purchases.metric_name = windows.metric_name
 where purchases.purchase_date <= windows.observation_end
-    and purchases.purchase_date > windows.observation_end - to_months(windows.lifespan_months)
+    and purchases.purchase_date > {{ dbt.dateadd('month', '-windows.lifespan_months', 'windows.observation_end') }}
 {%- endmacro %}
 
 
@@ -104,7 +104,7 @@ customers as (
         any_value(observation_end) as observation_end,
         any_value(days_per_unit) as days_per_unit,
         sum(spend) as total_spend,
-        arg_min(spend, purchase_date) as first_period_spend,
+        min_by(spend, purchase_date) as first_period_spend,
         cast(sum(holdings) as bigint) as unique_holdings,  {# a count: BIGINT, not the HUGEINT a sum gives #}
         sum(recurring_value) as recurring_value
     from days
@@ -119,12 +119,12 @@ select
     observation_end,
     periods,
     periods - 1 as frequency,
-    (last_purchase_date - first_purchase_date) / days_per_unit as recency,
-    (observation_end - first_purchase_date) / days_per_unit as {{ vm_ident('T') }},
+    {{ vm_days_between('first_purchase_date', 'last_purchase_date') }} / days_per_unit as recency,
+    {{ vm_days_between('first_purchase_date', 'observation_end') }} / days_per_unit as {{ vm_ident('T') }},
     case when periods > 1 then (total_spend - first_period_spend) / (periods - 1) end as monetary_value,
     total_spend / periods as avg_period_spend,
-    observation_end - last_purchase_date as inactive_days,
-    observation_end - first_purchase_date as tenure_days,
+    {{ vm_days_between('last_purchase_date', 'observation_end') }} as inactive_days,
+    {{ vm_days_between('first_purchase_date', 'observation_end') }} as tenure_days,
     total_spend,
     unique_holdings,
     recurring_value
@@ -230,7 +230,7 @@ left join {{ segments }} as segments
     the highest predicted value (the prediction engine ranks the whole customer base). -#}
 {% macro clv_report(metric, by, where_sql, periods, customers, segments) -%}
     {%- set keys = by + ['customer_id'] -%}
-    {%- set filter = "metric_name = '" ~ metric.name | replace("'", "''") ~ "'" ~ (" and (" ~ where_sql ~ ")" if where_sql else "") -%}
+    {%- set filter = "metric_name = " ~ vm_string(metric.name) ~ (" and (" ~ where_sql ~ ")" if where_sql else "") -%}
 with periods as (
 
     select * from {{ periods }} where {{ filter }}
@@ -247,8 +247,8 @@ customer_values as (
         {{ quoted_list(keys) }},
         sum(expected_purchases) as expected_purchases,
         sum(lifetime_value) as lifetime_value,
-        arg_max(value_tier, predicted_value) as value_tier,
-        arg_max(cluster, predicted_value) as cluster
+        max_by(value_tier, predicted_value) as value_tier,
+        max_by(cluster, predicted_value) as cluster
     from {{ customers }}
     where {{ filter }}
     group by {{ quoted_list(keys) }}

@@ -21,7 +21,9 @@
     so `{{ tuple }} in (select {{ tuple }} ...)` matches NULL group values as a group. -#}
 {% macro null_safe_tuple(columns) -%}
     {%- if columns | length == 0 -%}true{%- else -%}
-    {{ '{' }}{%- for column in columns -%}'c{{ loop.index }}': {{ column }}{{ ", " if not loop.last }}{%- endfor -%}{{ '}' }}
+    {%- set fields = [] -%}
+    {%- for column in columns -%}{%- do fields.append(('c' ~ loop.index, column)) -%}{%- endfor -%}
+    {{ vm_struct(fields) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -82,9 +84,9 @@
     {%- set own = metric.group_columns | map(attribute='name') | list -%}
     {%- for column in union_columns -%}
         {%- if column.name in own -%}
-            cast({{ vm_ident(column.name) }} as {{ column.type }}) as {{ vm_ident(column.name) }}
+            cast({{ vm_ident(column.name) }} as {{ vm_type(column.type) }}) as {{ vm_ident(column.name) }}
         {%- else -%}
-            cast(null as {{ column.type }}) as {{ vm_ident(column.name) }}
+            cast(null as {{ vm_type(column.type) }}) as {{ vm_ident(column.name) }}
         {%- endif -%}
         {{- ",\n        " if not loop.last -}}
     {%- endfor -%}
@@ -96,7 +98,7 @@
     {%- set own = metric.group_columns | map(attribute='name') | list -%}
     {%- set keys = [] -%}
     {%- for column in union_columns if column.name in own -%}
-        {%- do keys.append('cast(' ~ vm_ident(column.name) ~ ' as ' ~ column.type ~ ')') -%}
+        {%- do keys.append('cast(' ~ vm_ident(column.name) ~ ' as ' ~ vm_type(column.type) ~ ')') -%}
     {%- endfor -%}
     {{ return(keys) }}
 {%- endmacro %}
@@ -149,9 +151,9 @@
     {%- set columns = union_group_columns(metrics if metrics else [placeholder]) -%}
     {%- if metrics | length == 0 %}
 select
-    cast(null as varchar) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as metric_name,
     {%- for column in columns %}
-    cast(null as {{ column.type }}) as {{ vm_ident(column.name) }},
+    cast(null as {{ vm_type(column.type) }}) as {{ vm_ident(column.name) }},
     {%- endfor %}
     {{ measures | join(',\n    ') }}
 from {{ source_relation }}
@@ -182,27 +184,31 @@ group by {% for i in range(1, columns | length + 2) %}{{ i }}{{ ", " if not loop
     {%- set columns = union_group_by_columns(metrics) -%}
     {%- set placeholder = placeholder_metric(family) -%}
     {%- if metrics | length == 0 and placeholder is none %}
-select cast(null as varchar) as metric_name
+select cast(null as {{ dbt.type_string() }}) as metric_name
 where false
     {%- elif metrics | length == 0 %}
-select cast(null as varchar) as metric_name, scored.*
+select cast(null as {{ dbt.type_string() }}) as metric_name, scored.*
 from (
 {{ scores_macro(state_relation, placeholder, [], none, none, helper_states) }}
 ) as scored
 where false
     {%- else %}
+        {%- set scored_metrics = [] %}
         {%- for metric in metrics %}
+            {%- set scored_metric %}
 select
     {{ vm_string(metric.name) }} as metric_name,
     {%- for column in columns %}
-    cast({{ "scored." ~ vm_ident(column.name) if column.name in metric.group_by else "null" }} as {{ column.type }}) as {{ vm_ident(column.name) }},
+    cast({{ "scored." ~ vm_ident(column.name) if column.name in metric.group_by else "null" }} as {{ vm_type(column.type) }}) as {{ vm_ident(column.name) }},
     {%- endfor %}
-    scored.*{% if metric.group_by %} exclude ({{ quoted_list(metric.group_by) }}){% endif %}
+    {{ vm_star_except('scored', quoted_names(metric.group_by)) }}
 from (
 {{ scores_macro(state_relation, metric, metric.group_by, where_by_metric.get(metric.name), none, helper_states) }}
 ) as scored
-{{ "union all by name" if not loop.last }}
+            {%- endset %}
+            {%- do scored_metrics.append(scored_metric) %}
         {%- endfor %}
+{{ vm_union_all_by_name(scored_metrics) }}
     {%- endif %}
 {%- endmacro %}
 
@@ -275,12 +281,12 @@ order by {{ terms | join(', ') }}
 {% macro wilson_bound(positives, count, side) -%}
     case when {{ count }} > 0 then
         (
-            {{ rate(positives, count) }} + 1.959963984540054 ^ 2 / (2.0 * {{ count }})
+            {{ rate(positives, count) }} + power(1.959963984540054, 2) / (2.0 * {{ count }})
             {{ '-' if side < 0 else '+' }} 1.959963984540054 * sqrt(
                 {{ rate(positives, count) }} * (1 - {{ rate(positives, count) }}) / {{ count }}
-                + 1.959963984540054 ^ 2 / (4.0 * {{ count }} ^ 2)
+                + power(1.959963984540054, 2) / (4.0 * power({{ count }}, 2))
             )
-        ) / (1 + 1.959963984540054 ^ 2 / {{ count }})
+        ) / (1 + power(1.959963984540054, 2) / {{ count }})
     end
 {%- endmacro %}
 
@@ -313,7 +319,7 @@ order by {{ terms | join(', ') }}
     {%- set only = " filter (where " ~ condition ~ ")" if condition else "" -%}
     case
         when count({{ digest }}){{ only }} = 1 then any_value({{ digest }}){{ only }}
-        else tdigest_merge(list({{ digest }}){{ only }})
+        else tdigest_merge({{ vm_list(digest) }}{{ only }})
     end
 {%- endmacro %}
 
@@ -349,10 +355,10 @@ order by {{ terms | join(', ') }}
     comma, ready for more CTEs. -#}
 {% macro touched_cells_ctes(metrics, columns, rows, linked_by=[]) -%}
     {%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
-changed_rows as (
-
-    select * exclude (change_kind) from {{ changes }} where change_kind = {{ vm_string(rows) }}
-    union all by name
+{%- set retracted -%}
+    select {{ vm_star_except(none, ['change_kind']) }} from {{ changes }} where change_kind = {{ vm_string(rows) }}
+{%- endset -%}
+{%- set built_now -%}
     {%- if rows == 'label' %}
     select labelled_keys.metric_name, labelled_keys.y, interactions.*
     from {{ labelled_keys }} as labelled_keys
@@ -361,7 +367,9 @@ changed_rows as (
     {%- else %}
     select * from {{ interactions }} where {{ vm_built_now() }}
     {%- endif %}
-
+{%- endset -%}
+changed_rows as (
+{{ vm_union_all_by_name([retracted, built_now]) }}
 ),
 {%- if linked_by %}
 
@@ -373,21 +381,21 @@ changed_links as (
 
 ),
 
-linked_rows as (
-
-    select * from changed_rows
-    union all by name
+{%- set linked_labels -%}
     select labelled_keys.metric_name, labelled_keys.y, linked_interactions.*
     from (
         select interactions.*
         from {{ interactions }} as interactions
-        semi join changed_links on {{ same_keys('interactions', 'changed_links', linked_by) }}
+        {{ vm_semi_join() }} changed_links on {{ same_keys('interactions', 'changed_links', linked_by) }}
     ) as linked_interactions
     inner join {{ labelled_keys }} as labelled_keys on labelled_keys._row_key = linked_interactions._row_key
-    semi join changed_links
+    {{ vm_semi_join() }} changed_links
         on labelled_keys.metric_name = changed_links.metric_name
         and {{ same_keys('linked_interactions', 'changed_links', linked_by) }}
+{%- endset %}
 
+linked_rows as (
+{{ vm_union_all_by_name(['select * from changed_rows', linked_labels]) }}
 ),
 {%- endif %}
 
@@ -413,15 +421,17 @@ touched_cells as (
 {% macro merged_with_previous(previous, recomputed, touched, columns) -%}
     {%- set names = ['metric_name'] + columns -%}
     {%- set touched_key = null_safe_tuple(quoted_names(names, touched)) -%}
+{%- set kept -%}
 select previous_rows.*
 from {{ previous }} as previous_rows
 where {{ null_safe_tuple(quoted_names(names, 'previous_rows')) }} not in (select {{ touched_key }} from {{ touched }})
-
-union all by name
-
+{%- endset -%}
+{%- set replacing -%}
 select {{ recomputed }}.*
 from {{ recomputed }}
 where {{ null_safe_tuple(quoted_names(names, recomputed)) }} in (select {{ touched_key }} from {{ touched }})
+{%- endset -%}
+{{ vm_union_all_by_name([kept, replacing]) }}
 {%- endmacro %}
 
 {#- A family's state model. On a first build or a full refresh: `state_macro` over all of
@@ -449,10 +459,10 @@ row_keys_in_touched_cells as (
 
     select interactions._row_key
     from {{ interactions }} as interactions
-    semi join touched_cells
+    {{ vm_semi_join() }} touched_cells
         on touched_cells.metric_name = {{ vm_string(metric.name) }}
         {%- for column in columns if column.name in own %}
-        and cast(interactions.{{ vm_ident(column.name) }} as {{ column.type }}) is not distinct from touched_cells.{{ vm_ident(column.name) }}
+        and cast(interactions.{{ vm_ident(column.name) }} as {{ vm_type(column.type) }}) is not distinct from touched_cells.{{ vm_ident(column.name) }}
         {%- endfor %}
     {{ "union" if not loop.last }}
     {%- endfor %}
@@ -516,7 +526,7 @@ touched_groups as (
     select distinct
         metric_name,
         {%- for column in group_by_columns %}
-        cast({{ vm_ident(column.name) if column.name in metric.group_by else 'null' }} as {{ column.type }}) as {{ vm_ident(column.name) }},
+        cast({{ vm_ident(column.name) if column.name in metric.group_by else 'null' }} as {{ vm_type(column.type) }}) as {{ vm_ident(column.name) }},
         {%- endfor %}
         true as touched
     from touched_cells

@@ -29,15 +29,15 @@
 
 {%- if metrics | length == 0 %}
 select
-    cast(null as varchar) as metric_name,
-    cast(null as varchar) as column_name,
+    cast(null as {{ dbt.type_string() }}) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as column_name,
     cast(null as bigint) as value_count,
     cast(null as double) as value_sum,
     cast(null as double) as value_mean,
     cast(null as double) as value_m2,
     cast(null as double) as value_min,
     cast(null as double) as value_max,
-    cast(null as blob) as value_digest
+    cast(null as {{ vm_type('blob') }}) as value_digest
 where false
 {%- else %}
 with
@@ -61,7 +61,7 @@ metric_{{ metric_loop.index }}_cells as (
         var_pop(cast({{ value }} as double)) * count({{ value }}) as value_m2_{{ suffix }},
         min(cast({{ value }} as double)) as value_min_{{ suffix }},
         max(cast({{ value }} as double)) as value_max_{{ suffix }},
-        tdigest_build(list(cast({{ value }} as double)) filter (where {{ value }} is not null)) as value_digest_{{ suffix }}
+        tdigest_build({{ vm_list('cast(' ~ value ~ ' as double)') }} filter (where {{ value }} is not null)) as value_digest_{{ suffix }}
         {%- endif %}
         {{- "," if not loop.last }}
         {%- endfor %}
@@ -95,7 +95,7 @@ select
     cast(null as double) as value_m2,
     cast(null as double) as value_min,
     cast(null as double) as value_max,
-    cast(null as blob) as value_digest
+    cast(null as {{ vm_type('blob') }}) as value_digest
     {%- endif %}
 from metric_{{ metric_loop.index }}_cells
 {{ "union all" if not (metric_loop.last and loop.last) }}
@@ -128,7 +128,7 @@ cells_with_group_mean as (
 
     select
         *,
-        fsum(value_count * value_mean) over column_group / sum(value_count) over column_group as group_mean
+        {{ vm_exact_sum('value_count * value_mean') }} over column_group / sum(value_count) over column_group as group_mean
     from state_rows
     window column_group as (partition by {{ keys }}column_name)
 
@@ -141,12 +141,12 @@ column_groups as (
     select
         {{ keys }}column_name,
         sum(value_count) as value_count,
-        fsum(value_sum) as value_sum,
+        {{ vm_exact_sum('value_sum') }} as value_sum,
         any_value(group_mean) as value_mean,
-        fsum(value_m2) + fsum(value_count * (value_mean - group_mean) * (value_mean - group_mean)) as value_m2,
+        {{ vm_exact_sum('value_m2') }} + {{ vm_exact_sum('value_count * (value_mean - group_mean) * (value_mean - group_mean)') }} as value_m2,
         min(value_min) as value_min,
         max(value_max) as value_max,
-        tdigest_quantiles({{ merged_digest('value_digest') }}, [0.5, 0.25, 0.75, 0.9, 0.95]) as quantiles
+        tdigest_quantiles({{ merged_digest('value_digest') }}, {{ vm_array(['0.5', '0.25', '0.75', '0.9', '0.95']) }}) as quantiles
     from cells_with_group_mean
     group by {{ keys }}column_name
 
@@ -159,14 +159,15 @@ column_scores as (
         cast(value_count as bigint) as {{ vm_ident('Count') }},
         value_sum as {{ vm_ident('Sum') }},
         value_mean as {{ vm_ident('Mean') }},
-        quantiles[1] as {{ vm_ident('Median') }},
-        quantiles[2] as {{ vm_ident('p25') }},
-        quantiles[3] as {{ vm_ident('p75') }},
-        quantiles[4] as {{ vm_ident('p90') }},
-        quantiles[5] as {{ vm_ident('p95') }},
+        {{ vm_element('quantiles', 1) }} as {{ vm_ident('Median') }},
+        {{ vm_element('quantiles', 2) }} as {{ vm_ident('p25') }},
+        {{ vm_element('quantiles', 3) }} as {{ vm_ident('p75') }},
+        {{ vm_element('quantiles', 4) }} as {{ vm_ident('p90') }},
+        {{ vm_element('quantiles', 5) }} as {{ vm_ident('p95') }},
         case when value_count > 1 then sqrt(value_m2 / (value_count - 1)) end as {{ vm_ident('Std') }},
         case when value_count > 1 then value_m2 / (value_count - 1) end as {{ vm_ident('Var') }},
-        (quantiles[3] + quantiles[2] - 2 * quantiles[1]) / nullif(quantiles[3] - quantiles[2], 0) as {{ vm_ident('Skew') }},
+        ({{ vm_element('quantiles', 3) }} + {{ vm_element('quantiles', 2) }} - 2 * {{ vm_element('quantiles', 1) }})
+            / nullif({{ vm_element('quantiles', 3) }} - {{ vm_element('quantiles', 2) }}, 0) as {{ vm_ident('Skew') }},
         value_min as {{ vm_ident('Min') }},
         value_max as {{ vm_ident('Max') }}
     from column_groups

@@ -103,7 +103,7 @@ unit_srm as (
         experiment,
         arm,
         units,
-        case when unit_arm_count >= 2 then sum((units - expected_units) ^ 2 / expected_units) over (partition by experiment) end
+        case when unit_arm_count >= 2 then sum(power(units - expected_units, 2) / expected_units) over (partition by experiment) end
             as srm_stat,
         unit_arm_count - 1 as srm_dof
     from unit_ratio
@@ -113,8 +113,8 @@ arms_with_units as (
     select arms_in_experiment.*, unit_srm.units, unit_srm.srm_stat, unit_srm.srm_dof
     from arms_in_experiment
     left join unit_srm
-        on unit_srm.experiment = cast(arms_in_experiment.{{ name_col }} as varchar)
-        and unit_srm.arm = cast(arms_in_experiment.arm as varchar)
+        on unit_srm.experiment = cast(arms_in_experiment.{{ name_col }} as {{ vm_type('varchar') }})
+        and unit_srm.arm = cast(arms_in_experiment.arm as {{ vm_type('varchar') }})
 ),
 
 with_control as (
@@ -133,13 +133,13 @@ with_control as (
 contributions as (
     select
         *,
-        (positives - expected_positives) ^ 2 / expected_positives
-            + (negatives - expected_negatives) ^ 2 / expected_negatives as chi2_term,
+        power(positives - expected_positives, 2) / expected_positives
+            + power(negatives - expected_negatives, 2) / expected_negatives as chi2_term,
         2 * (
             case when positives > 0 then positives * ln(positives / expected_positives) else 0 end
             + case when negatives > 0 then negatives * ln(negatives / expected_negatives) else 0 end
         ) as g_term,
-        (n - expected_n) ^ 2 / expected_n as srm_term,
+        power(n - expected_n, 2) / expected_n as srm_term,
         case when not is_control and positives > 0 and negatives > 0 and control_positives > 0 and control_negatives > 0
             then ln((positives * control_negatives) / (negatives * control_positives)) end as log_odds_ratio,
         case when not is_control and positives > 0 and negatives > 0 and control_positives > 0 and control_negatives > 0
@@ -241,9 +241,9 @@ from adjusted
     {%- for metric in metrics %}
 select
     {{ vm_string(metric.name) }} as metric_name,
-    cast({{ vm_ident(metric.experiment_name) }} as varchar) as experiment,
-    cast({{ vm_ident(metric.experiment_group) }} as varchar) as arm,
-    cast({{ vm_ident(metric.randomization_unit) }} as varchar) as unit,
+    cast({{ vm_ident(metric.experiment_name) }} as {{ dbt.type_string() }}) as experiment,
+    cast({{ vm_ident(metric.experiment_group) }} as {{ dbt.type_string() }}) as arm,
+    cast({{ vm_ident(metric.randomization_unit) }} as {{ dbt.type_string() }}) as unit,
     {{ sign }} * count(*) as labelled_rows
 from {{ labelled_relation }}
 where metric_name = {{ vm_string(metric.name) }}
@@ -252,9 +252,10 @@ where metric_name = {{ vm_string(metric.name) }}
 group by 1, 2, 3, 4
 {{ "union all" if not loop.last }}
     {%- else %}
+    {%- set text = dbt.type_string() %}
 select
-    cast(null as varchar) as metric_name, cast(null as varchar) as experiment, cast(null as varchar) as arm,
-    cast(null as varchar) as unit, cast(null as bigint) as labelled_rows
+    cast(null as {{ text }}) as metric_name, cast(null as {{ text }}) as experiment, cast(null as {{ text }}) as arm,
+    cast(null as {{ text }}) as unit, cast(null as bigint) as labelled_rows
 where false
     {%- endfor %}
 {%- endmacro %}

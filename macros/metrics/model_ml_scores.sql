@@ -17,8 +17,8 @@
     computes the bound on the demo data. -#}
 {% macro model_ml_scores_score_bin(expr) -%}
     case
-        when {{ expr }} = 0 or not isfinite({{ expr }}) then {{ expr }}
-        else round({{ expr }}, 4 - cast(floor(log10(abs({{ expr }}))) as integer))
+        when {{ expr }} = 0 or not {{ vm_is_finite(expr) }} then {{ expr }}
+        else {{ vm_round_to(expr, '4 - cast(floor(log10(abs(' ~ expr ~ '))) as integer)') }}
     end
 {%- endmacro %}
 
@@ -55,13 +55,13 @@
 
 {%- if metrics | length == 0 %}
 select
-    cast(null as varchar) as metric_name,
-    cast(null as varchar) as property,
+    cast(null as {{ dbt.type_string() }}) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as property,
     cast(null as integer) as y,
     cast(null as bigint) as row_count,
     cast(null as bigint) as scored_row_count,
-    cast(null as map(double, bigint)) as score_counts,
-    cast(null as blob) as score_digest
+    cast(null as {{ vm_type('map(double, bigint)') }}) as score_counts,
+    cast(null as {{ vm_type('blob') }}) as score_digest
 where false
 {%- else %}
 with labelled_rows as (
@@ -98,13 +98,13 @@ select
     y,
     count(*) as row_count,
     count(score) as scored_row_count,
-    cast(histogram(score_bin) filter (where score_bin is not null) as map(double, bigint)) as score_counts,
+    {{ vm_value_counts('score_bin') }} as score_counts,
     {%- if digest_metrics %}
     tdigest_build(
-        list(score) filter (where score is not null and metric_name in ({{ sql_string_list(digest_metrics) }}))
+        {{ vm_list('score') }} filter (where score is not null and metric_name in ({{ sql_string_list(digest_metrics) }}))
     ) as score_digest
     {%- else %}
-    cast(null as blob) as score_digest
+    cast(null as {{ vm_type('blob') }}) as score_digest
     {%- endif %}
 from binned_scores
 group by all
@@ -124,8 +124,8 @@ group by all
 
 {%- if metrics | length == 0 %}
 select
-    cast(null as varchar) as metric_name,
-    cast(null as varchar) as {{ vm_ident('Name') }},
+    cast(null as {{ dbt.type_string() }}) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as {{ vm_ident('Name') }},
     cast(null as bigint) as offer_set_size,
     cast(null as bigint) as offer_sets
 where false
@@ -209,7 +209,7 @@ score_groups as (
 
     select
         {{ keys }}property,
-        row_number() over () as score_group
+        row_number() over (order by {{ keys }}property) as score_group
     from class_totals
 
 ),
@@ -219,8 +219,7 @@ score_entries as (
     select
         score_groups.score_group,
         state_rows.y,
-        unnest(map_keys(state_rows.score_counts)) as score,
-        unnest(map_values(state_rows.score_counts)) as score_rows
+        {{ vm_map_entries('state_rows.score_counts', 'score', 'score_rows') }}
     from state_rows
     inner join score_groups
         on {{ same_keys("state_rows", "score_groups", by) }}
@@ -252,7 +251,8 @@ ranking_scores as (
     from (
         select
             score_group,
-            vm_ranking_scores(list({'score': score, 'positives': cast(positives as bigint), 'negatives': cast(negatives as bigint)})) as scores
+            vm_ranking_scores({{ vm_list(vm_struct([('score', 'score'), ('positives', 'cast(positives as bigint)'),
+                                                    ('negatives', 'cast(negatives as bigint)')])) }}) as scores
         from score_counts
         group by score_group
     ) as group_scores
@@ -295,8 +295,8 @@ offered_actions as (
 
     select
         {{ action_keys }}sum(offer_sets) as offer_sets,
-        fsum(offer_sets / sqrt(offer_set_size)) as normalised_weight,
-        fsum(offer_sets / offer_set_size) as offer_set_share
+        {{ vm_exact_sum('offer_sets / sqrt(offer_set_size)') }} as normalised_weight,
+        {{ vm_exact_sum('offer_sets / offer_set_size') }} as offer_set_share
     from action_set_sizes
     group by all
 
@@ -317,8 +317,8 @@ offer_set_totals as (
     select
         {{ keys }}any_value(offer_set_count) as offer_set_count,
         sum(offer_sets) as offered_actions,
-        fsum(normalised_weight * normalised_weight) as normalised_weight_squares,
-        fsum(offer_sets * log2(offer_set_count / offer_sets)) as self_information
+        {{ vm_exact_sum('normalised_weight * normalised_weight') }} as normalised_weight_squares,
+        {{ vm_exact_sum('offer_sets * log2(offer_set_count / offer_sets)') }} as self_information
     from action_shares
     {%- if by %}
     group by {{ quoted_list(by) }}
@@ -390,8 +390,8 @@ tdigest_classes as (
         negative_digest,
         tdigest_count(positive_digest) as positive_weight,
         tdigest_count(negative_digest) as negative_weight,
-        tdigest_quantiles(positive_digest, [0.0, 1.0]) as positive_range,
-        tdigest_quantiles(negative_digest, [0.0, 1.0]) as negative_range
+        tdigest_quantiles(positive_digest, {{ vm_array(['0.0', '1.0']) }}) as positive_range,
+        tdigest_quantiles(negative_digest, {{ vm_array(['0.0', '1.0']) }}) as negative_range
     from class_totals
     where positive_digest is not null
       and negative_digest is not null
@@ -429,12 +429,12 @@ tdigest_steps as (
         threshold_index,
         tpr,
         fpr,
-        lead(tpr) over thresholds_in_order as next_tpr,
-        lead(fpr) over thresholds_in_order as next_fpr,
+        lead(tpr) over (partition by {{ keys }}property order by threshold_index) as next_tpr,
+        lead(fpr) over (partition by {{ keys }}property order by threshold_index) as next_fpr,
         max(positive_weight * tpr / (positive_weight * tpr + negative_weight * fpr + 1e-10)) over (
-            thresholds_in_order rows between unbounded preceding and current row) as interpolated_precision
+            partition by {{ keys }}property order by threshold_index
+            rows between unbounded preceding and current row) as interpolated_precision
     from tdigest_curve
-    window thresholds_in_order as (partition by {{ keys }}property order by threshold_index)
 
 ),
 
@@ -442,8 +442,8 @@ tdigest_scores as (
 
     select
         {{ keys }}property,
-        fsum((fpr - next_fpr) * (tpr + next_tpr) / 2) as roc_auc_tdigest,
-        fsum((tpr - next_tpr) * interpolated_precision) as average_precision_tdigest
+        {{ vm_exact_sum('(fpr - next_fpr) * (tpr + next_tpr) / 2') }} as roc_auc_tdigest,
+        {{ vm_exact_sum('(tpr - next_tpr) * interpolated_precision') }} as average_precision_tdigest
     from tdigest_steps
     where threshold_index < 101
     group by {{ keys }}property
@@ -453,15 +453,17 @@ tdigest_scores as (
 
 {#- The reference's 101 thresholds 0.00, 0.01, ..., 1.00, as a list literal. -#}
 {% macro model_ml_scores_tdigest_thresholds() -%}
-    [{% for i in range(101) %}{{ i }} / 100{{ ", " if not loop.last }}{% endfor %}]
+    {%- set thresholds = [] -%}
+    {%- for i in range(101) %}{% do thresholds.append(i ~ ' / 100') %}{% endfor -%}
+    {{ vm_array(thresholds) }}
 {%- endmacro %}
 
 {#- The CDF at threshold `index` from the class's list of CDFs at all thresholds. -#}
 {% macro model_ml_scores_tdigest_cdf(cdfs, range, index) -%}
     case
         when {{ index }} = 101 then 1.0
-        when {{ index }} / 100 < {{ range }}[1] then 0.0
-        when {{ index }} / 100 > {{ range }}[2] then 1.0
-        else {{ cdfs }}[{{ index }} + 1]
+        when {{ index }} / 100 < {{ vm_element(range, 1) }} then 0.0
+        when {{ index }} / 100 > {{ vm_element(range, 2) }} then 1.0
+        else {{ vm_element(cdfs, index ~ ' + 1') }}
     end
 {%- endmacro %}

@@ -37,7 +37,7 @@ unbalanced_rows as (
 
     select metric_name, property, 'score counts do not add up to scored_row_count' as failure
     from {{ ref('mart_model_ml_scores__state') }}
-    where coalesce(list_sum(map_values(score_counts)), 0) != scored_row_count
+    where coalesce({{ vm_list_sum('map_values(score_counts)') }}, 0) != scored_row_count
 
 )
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from valuemarts.commands import add_target_argument
+
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
     p = subparsers.add_parser("build", parents=[common], help="load new files and build the marts",
@@ -19,13 +21,14 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
     p.add_argument("--full-refresh", action="store_true", help="start from an empty warehouse and reload every file")
     p.add_argument("--wait", action="store_true",
                    help="if another build is running on this warehouse, wait for it instead of stopping at once")
+    add_target_argument(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from valuemarts.api import Warehouse
 
-    summary = Warehouse(args.warehouse, read_only=False).build(
+    summary = Warehouse(args.warehouse, read_only=False, target=args.target).build(
         args.config, ih=args.ih, holdings=args.holdings, full_refresh=args.full_refresh, wait=args.wait,
         log=progress)
     for line in summary.lines():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from valuemarts.commands import add_target_argument
 from valuemarts.commands.build import progress
 
 
@@ -19,13 +20,14 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
                    help="holdings file, folder or glob (default: the paths of the last load)")
     p.add_argument("--wait", action="store_true",
                    help="if another build or load is running on this warehouse, wait for it instead of stopping at once")
+    add_target_argument(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from valuemarts.api import Warehouse
 
-    summary = Warehouse(args.warehouse, read_only=False).load(
+    summary = Warehouse(args.warehouse, read_only=False, target=args.target).load(
         args.config, ih=args.ih, holdings=args.holdings, wait=args.wait, log=progress)
     for line in summary.lines():
         print(line)

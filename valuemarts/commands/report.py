@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from valuemarts.commands import add_target_argument
 from valuemarts.errors import ValueMartsError
 from valuemarts.paths import default_warehouse
 from valuemarts.tables import FORMAT_HELP, FORMATS
@@ -25,6 +26,7 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
                    help="model_ml_scores: score column, Propensity (default) or FinalPropensity; "
                         "descriptive: one described column")
     p.add_argument("--format", choices=FORMATS, default="csv", help=FORMAT_HELP)
+    add_target_argument(p)
     return p
 
 
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from valuemarts.tables import write_frame
 
     by = [c.strip() for c in args.by.split(",") if c.strip()]
-    write_frame(Warehouse.open(args.warehouse).report(args.metric, by, args.where, args.prop), args.format)
+    write_frame(Warehouse.open(args.warehouse, target=args.target).report(args.metric, by, args.where, args.prop),
+                args.format)
     return 0
 
 

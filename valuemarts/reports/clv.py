@@ -16,7 +16,8 @@ CUSTOMERS = "mart_clv__customers"
 SEGMENTS = "rfm_segments"   # a seed, in the reference schema
 
 
-def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, relation: Callable[..., str]) -> str:
+def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, relation: Callable[..., str],
+               engine: str = "duckdb") -> str:
     """The CLV report of `metric` per group of `by`.
 
     Parameters
@@ -29,6 +30,8 @@ def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, rel
         A filter on grouping columns, applied before anything is summarised.
     relation : callable
         Model name (and `default_schema`) -> relation, from valuemarts.reports.relations.
+    engine : str
+        duckdb, or spark: the SQL dialect.
 
     Returns
     -------
@@ -36,4 +39,4 @@ def report_sql(metric: dict[str, Any], by: list[str], where_sql: str | None, rel
         A SELECT over the CLV marts.
     """
     return render("clv_report", metric, by, where_sql, relation(PERIODS), relation(CUSTOMERS),
-                  relation(SEGMENTS, default_schema="reference"))
+                  relation(SEGMENTS, default_schema="reference"), engine=engine)

@@ -58,7 +58,8 @@ def groupable_columns(metric: dict[str, Any]) -> list[str]:
     return [c["name"] for c in metric["group_columns"]]
 
 
-def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path | None = None) -> str:
+def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path | None = None,
+               engine: str = "duckdb") -> str:
     """The SQL of one report: validate the request against the metric's grouping, then render the
     family's scoring macro over its state.
 
@@ -71,6 +72,9 @@ def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path 
     warehouse : Path, optional
         The warehouse the SQL will run on: its build's dbt manifest says where the state models
         are. Without it they are read from the marts schema.
+    engine : str
+        duckdb, or spark: the SQL is in that engine's dialect (the scoring macros' spark__
+        implementations).
 
     Returns
     -------
@@ -101,11 +105,12 @@ def report_sql(metrics: dict[str, Any], request: ReportRequest, warehouse: Path 
     family = FAMILIES[metric["family"]]
     by = list(dict.fromkeys(request.by))
     prop = report_property(family, metric, request.prop)
-    relation = relation_resolver(warehouse)
+    relation = relation_resolver(warehouse, engine)
     if family.scoring_macro is None:
-        return clv.report_sql(metric, by, where_sql, relation)
+        return clv.report_sql(metric, by, where_sql, relation, engine)
     helper_states = {key: relation(model) for key, model in family.helper_states.items()}
-    return render(family.scoring_macro, relation(family.state_model), metric, by, where_sql, prop, helper_states)
+    return render(family.scoring_macro, relation(family.state_model), metric, by, where_sql, prop, helper_states,
+                  engine=engine)
 
 
 def report_property(family: Family, metric: dict[str, Any], requested: str | None) -> str | None:

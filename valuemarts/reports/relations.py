@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Callable
 
 from valuemarts.dbt_runner import dbt_target_dir
-from valuemarts.sql_names import quote_ident
+from valuemarts.sql_names import quote_ident, quote_spark_ident
 
 PROJECT = "valuemarts"
 
 
-def relation_of(model: str, warehouse: Path | None = None, default_schema: str = "marts") -> str:
+def relation_of(model: str, warehouse: Path | None = None, default_schema: str = "marts",
+                engine: str = "duckdb") -> str:
     """The quoted `schema.table` of a dbt model (or seed) in a warehouse.
 
     Parameters
@@ -32,6 +33,9 @@ def relation_of(model: str, warehouse: Path | None = None, default_schema: str =
         The warehouse file; its build's manifest.json says where the model is.
     default_schema : str
         The schema assumed without a manifest, or when the manifest doesn't know the model.
+    engine : str
+        duckdb, or spark (quoted for Spark SQL; `warehouse` is then the Spark warehouse's
+        landing file, beside which its build's manifest is).
 
     Returns
     -------
@@ -41,7 +45,8 @@ def relation_of(model: str, warehouse: Path | None = None, default_schema: str =
     """
     found = _manifest_models(warehouse).get(model)
     schema, table = (found.schema, found.table) if found else (default_schema, model)
-    return f"{quote_ident(schema)}.{quote_ident(table)}"
+    quote = quote_spark_ident if engine == "spark" else quote_ident
+    return f"{quote(schema)}.{quote(table)}"
 
 
 def model_grains(warehouse: Path) -> dict[str, str]:
@@ -49,9 +54,9 @@ def model_grains(warehouse: Path) -> dict[str, str]:
     return {name: found.grain for name, found in _manifest_models(warehouse).items()}
 
 
-def relation_resolver(warehouse: Path | None) -> Callable[..., str]:
+def relation_resolver(warehouse: Path | None, engine: str = "duckdb") -> Callable[..., str]:
     """`relation_of` bound to one warehouse, for code that looks up several models."""
-    return partial(relation_of, warehouse=warehouse)
+    return partial(relation_of, warehouse=warehouse, engine=engine)
 
 
 @dataclass(frozen=True)

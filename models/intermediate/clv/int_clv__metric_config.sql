@@ -11,7 +11,7 @@ select
     {%- endfor %}
 {%- else %}
 select
-    cast(null as varchar) as metric_name,
-    cast(null as varchar) as config_json
+    cast(null as {{ dbt.type_string() }}) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as config_json
 where false
 {%- endif %}

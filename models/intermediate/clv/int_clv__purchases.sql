@@ -22,8 +22,8 @@ purchases as (
         {%- if columns %}
         {{ group_columns_select(metric, columns) }},
         {%- endif %}
-        cast({{ vm_ident(metric.customer_id_col) }} as varchar) as customer_id,
-        cast({{ vm_ident(metric.order_id_col) }} as varchar) as holding_id,
+        cast({{ vm_ident(metric.customer_id_col) }} as {{ dbt.type_string() }}) as customer_id,
+        cast({{ vm_ident(metric.order_id_col) }} as {{ dbt.type_string() }}) as holding_id,
         cast({{ utc_timestamp(parse_pega_timestamp(vm_ident(metric.purchase_date_col))) }} as date) as purchase_date,
         cast({{ vm_ident(metric.monetary_value_col) }} as double) as spend,
         {%- if metric.model == 'contractual' %}
@@ -62,9 +62,9 @@ from in_window
 empty as (
 
     select
-        cast(null as varchar) as metric_name,
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as holding_id,
+        cast(null as {{ dbt.type_string() }}) as metric_name,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as holding_id,
         cast(null as date) as purchase_date,
         cast(null as double) as spend,
         cast(null as double) as recurring_cost,
@@ -76,5 +76,5 @@ empty as (
 
 )
 
-select cast(null as varchar) as customer_key, * from empty
+select cast(null as {{ dbt.type_string() }}) as customer_key, * from empty
 {%- endif %}

@@ -10,11 +10,11 @@
 
 {%- if interactions is none or labelled_keys is none %}
 select
-    cast(null as varchar) as change_kind,
-    cast(null as varchar) as metric_name,
+    cast(null as {{ dbt.type_string() }}) as change_kind,
+    cast(null as {{ dbt.type_string() }}) as metric_name,
     cast(null as integer) as y,
-    cast(null as uhugeint) as _row_key,
-    cast(null as uhugeint) as _interaction_key
+    cast(null as {{ vm_type('uhugeint') }}) as _row_key,
+    cast(null as {{ vm_type('uhugeint') }}) as _interaction_key
 where false
 {%- else %}
 with previous_build as (
@@ -54,9 +54,9 @@ affected_rows as (
 
 retracted_interactions as (
 
-    select 'interaction' as change_kind, cast(null as varchar) as metric_name, cast(null as integer) as y, interactions.*
+    select 'interaction' as change_kind, cast(null as {{ dbt.type_string() }}) as metric_name, cast(null as integer) as y, interactions.*
     from {{ interactions }} as interactions
-    semi join affected_rows on interactions._row_key = affected_rows._row_key
+    {{ vm_semi_join() }} affected_rows on interactions._row_key = affected_rows._row_key
 
 ),
 
@@ -69,7 +69,5 @@ retracted_labels as (
 
 )
 
-select * from retracted_interactions
-union all by name
-select * from retracted_labels
+{{ vm_union_all_by_name(['select * from retracted_interactions', 'select * from retracted_labels']) }}
 {%- endif %}

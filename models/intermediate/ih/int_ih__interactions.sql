@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('int_ih__changes') }}, {{ source('landing', 'load_log') }}
 {{
     config(
-        materialized='incremental',
+        materialized=vm_incremental(),
         unique_key='_row_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
@@ -17,7 +17,7 @@
 {%- set cfg = vm_config() -%}
 {%- set staged_relation = ref('stg_pega__interactions') -%}
 
-with staged as not materialized (
+with staged {{ vm_cte_as() }} (
 
     {{ staged_ih_with_keys() }}
 
@@ -26,7 +26,7 @@ with staged as not materialized (
 {#- Not materialized: the repeated keys need only the key columns, so reading the landing rows
     twice beats writing every wide row to a temporary table (which spills past the memory limit). -#}
 {% if is_incremental() %}
-candidates as not materialized (
+candidates {{ vm_cte_as() }} (
 
     select * from staged
     where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
@@ -41,7 +41,7 @@ candidates as not materialized (
 
 ),
 {% else %}
-candidates as not materialized (
+candidates {{ vm_cte_as() }} (
 
     select * from staged
 
@@ -65,7 +65,7 @@ winning_rows as (
 
     select candidates._row_key, candidates._file_seq, candidates._row_in_file
     from candidates
-    semi join repeated_keys on candidates._row_key = repeated_keys._row_key
+    {{ vm_semi_join() }} repeated_keys on candidates._row_key = repeated_keys._row_key
     qualify row_number() over (
         partition by candidates._row_key
         order by candidates._file_seq desc, candidates._row_in_file asc

@@ -5,7 +5,7 @@
     pre-hook drops their earlier labels (int_ih__changes). -#}
 {{
     config(
-        materialized='incremental',
+        materialized=vm_incremental(),
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
         pre_hook="{{ delete_relabelled_keys(ref('int_ih__changes')) }}"
@@ -31,7 +31,7 @@ with interactions as (
 
 labelled as (
 
-    select cast(null as varchar) as metric_name, _interaction_key, cast(null as integer) as y, _row_key
+    select cast(null as {{ dbt.type_string() }}) as metric_name, _interaction_key, cast(null as integer) as y, _row_key
     from interactions
     where false
 

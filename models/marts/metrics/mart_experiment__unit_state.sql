@@ -19,7 +19,7 @@ with labels_built_now as (
 
 labels_retracted as (
 
-    select * exclude (change_kind) from {{ changes }} where change_kind = 'label'
+    select {{ vm_star_except(none, ['change_kind']) }} from {{ changes }} where change_kind = 'label'
 
 ),
 

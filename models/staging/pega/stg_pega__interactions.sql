@@ -23,9 +23,9 @@ select
     coalesce({{ vm_ident('Issue') }}, '') || '/' || coalesce({{ vm_ident('Group') }}, '')
         || '/' || coalesce({{ vm_ident('Name') }}, '') as {{ vm_ident('ActionID') }},
     cast({{ outcome_utc }} as date) as {{ vm_ident('Day') }},
-    strftime({{ outcome_utc }}, '%Y-%m') as {{ vm_ident('Month') }},
+    {{ year_month(outcome_utc) }} as {{ vm_ident('Month') }},
     cast(year({{ outcome_utc }}) as smallint) as {{ vm_ident('Year') }},
-    cast(year({{ outcome_utc }}) as varchar)
-        || '_Q' || cast(quarter({{ outcome_utc }}) as varchar) as {{ vm_ident('Quarter') }},
+    cast(year({{ outcome_utc }}) as {{ dbt.type_string() }})
+        || '_Q' || cast(quarter({{ outcome_utc }}) as {{ dbt.type_string() }}) as {{ vm_ident('Quarter') }},
     {{ seconds_between(vm_ident('DecisionTime'), vm_ident('OutcomeTime')) }} as {{ vm_ident('ResponseTime') }}
 from renamed

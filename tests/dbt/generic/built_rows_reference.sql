@@ -8,7 +8,7 @@
 {%- if flags.FULL_REFRESH %}
 select built_rows.{{ column_name }} as reference
 from {{ model }} as built_rows
-anti join {{ to }} as parent on built_rows.{{ column_name }} = parent.{{ field }}
+{{ vm_anti_join() }} {{ to }} as parent on built_rows.{{ column_name }} = parent.{{ field }}
 where built_rows.{{ column_name }} is not null
 {%- else %}
 with built_rows as (
@@ -20,10 +20,10 @@ with built_rows as (
 referenced as (
     select distinct parent.{{ field }} as reference
     from {{ to }} as parent
-    semi join built_rows on parent.{{ field }} = built_rows.reference
+    {{ vm_semi_join() }} built_rows on parent.{{ field }} = built_rows.reference
 )
 
 select reference from built_rows
-anti join referenced using (reference)
+{{ vm_anti_join() }} referenced using (reference)
 {%- endif %}
 {% endtest %}

@@ -11,7 +11,7 @@ with built_now as (
 
 select {% for column in columns %}checked.{{ column }}, {% endfor %}count(*) as n
 from {{ model }} as checked
-semi join built_now
+{{ vm_semi_join() }} built_now
     on {% for column in columns %}checked.{{ column }} is not distinct from built_now.{{ column }}{{ " and " if not loop.last }}{% endfor %}
 group by all
 having count(*) > 1

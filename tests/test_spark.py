@@ -1,0 +1,101 @@
+"""The same dbt project on Spark: the demo built on DuckDB and on Spark gives the same IH marts and
+CLV summary (README "Running on Spark"). Needs the [spark] extra and Java; `make test` installs
+the extra, so CI runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from valuemarts.api import Warehouse
+from valuemarts.demo import write_demo
+
+pytestmark = pytest.mark.slow
+
+# Every model the IH marts and the CLV summary are made of, staging included, with the columns that
+# identify a row (beside every text, date and boolean column, which must match exactly too).
+MODELS = {
+    "staging": ["stg_pega__interactions"],
+    "intermediate": ["int_ih__interactions", "int_ih__labelled_interactions", "int_clv__purchases",
+                     "int_clv__customer_summary"],
+    "marts": ["mart_engagement", "mart_engagement__state", "mart_conversion", "mart_conversion__state",
+              "mart_experiment", "mart_experiment__state", "mart_experiment__unit_state", "mart_model_ml_scores",
+              "mart_model_ml_scores__state", "mart_model_ml_scores__action_state", "mart_descriptive",
+              "mart_descriptive__state", "mart_clv__purchase_periods"],
+}
+# Columns that are engine artefacts, not results: row keys (a 128-bit number on DuckDB, md5 text
+# on Spark), the run id, and the state's serialised digests and score maps, whose contents the
+# marts' AUC and percentiles check.
+ENGINE_COLUMNS = {"_row_key", "_interaction_key", "_built_by", "customer_key", "value_digest", "score_digest",
+                  "score_counts"}
+AUC_COLUMNS = {"roc_auc", "average_precision", "roc_auc_tdigest", "average_precision_tdigest"}
+PERCENTILE_SUFFIXES = ("_Median", "_p25", "_p75", "_p90", "_p95", "_Skew")
+# The t-digest's documented rank bound (docs/metrics.md): a percentile within 1% of rank.
+RANK_BOUND = 0.01
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The small demo (5,000 IH rows over 5 days, holdings) built on DuckDB and on Spark."""
+    root = tmp_path_factory.mktemp("spark")
+    write_demo(root / "data", rows=5_000, seed=5, days=5, ih_format="zip", holdings_format="csv")
+    config, ih, holdings = root / "data" / "config.toml", root / "data" / "ih", root / "data" / "holdings"
+    duck = root / "warehouse.duckdb"
+    Warehouse(duck, read_only=False).build(config, ih=ih, holdings=holdings)
+    spark = root / "spark"
+    Warehouse(spark, read_only=False, target="spark").build(config, ih=ih, holdings=holdings)
+    return duck, spark
+
+
+def test_spark_builds_the_same_ih_marts_and_clv_summary(built: tuple[Path, Path]):
+    duck, spark_root = built
+    from valuemarts.spark.session import SparkWarehouse, spark_session
+
+    spark = spark_session(SparkWarehouse(spark_root))
+    try:
+        for schema, models in MODELS.items():
+            for model in models:
+                theirs = pl.from_arrow(spark.table(f"{schema}.{model}").toArrow())
+                ours = Warehouse.open(duck).sql(f"select * from {schema}.{model}")
+                assert_same_rows(model, ours, theirs)
+    finally:
+        spark.stop()
+
+
+def test_spark_report_equals_the_duckdb_report(built: tuple[Path, Path]):
+    duck, spark_root = built
+    ours = Warehouse.open(duck).report("engagement", by="Channel")
+    theirs = Warehouse.open(spark_root, target="spark").report("engagement", by="Channel")
+    assert_same_rows("report engagement --by Channel", ours, theirs)
+
+
+def assert_same_rows(name: str, ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
+    """Same columns and rows: counts, text, dates exact; statistics to 1e-9 relative; AUC and AP to
+    1e-4; percentiles within the t-digest's rank bound of the column's spread."""
+    assert sorted(ours.columns) == sorted(theirs.columns), name
+    columns = [c for c in ours.columns if c not in ENGINE_COLUMNS]
+    floats = [c for c in columns if ours.schema[c].is_float() or theirs.schema[c].is_float()
+              or ours.schema[c].is_decimal() or theirs.schema[c].is_decimal()]
+    keys = [c for c in columns if c not in floats and not isinstance(ours.schema[c], (pl.List, pl.Struct, pl.Array))]
+    ours = ours.select(columns).with_columns(pl.col(floats).cast(pl.Float64))
+    theirs = theirs.select(columns).with_columns(pl.col(floats).cast(pl.Float64))
+    theirs = theirs.with_columns([pl.col(c).cast(ours.schema[c]) for c in keys])
+    assert ours.height == theirs.height, f"{name}: {ours.height} rows on DuckDB, {theirs.height} on Spark"
+    ours, theirs = ours.sort(keys, nulls_last=True), theirs.sort(keys, nulls_last=True)
+    for column in keys:
+        assert ours[column].to_list() == theirs[column].to_list(), f"{name}.{column}"
+    for column in floats:
+        a, b = ours[column].to_numpy(), theirs[column].to_numpy()
+        assert ((a != a) == (b != b)).all(), f"{name}.{column}: NULL on one engine only"
+        known = a == a
+        if column in AUC_COLUMNS:
+            tolerance = 1e-4 + 0 * abs(a[known])
+        elif column.endswith(PERCENTILE_SUFFIXES):
+            spread = abs(ours[column].max() - ours[column].min()) if known.any() else 0.0
+            tolerance = RANK_BOUND * spread + 1e-9 * abs(a[known])
+        else:
+            tolerance = 1e-9 * abs(a[known]) + 1e-12
+        worst = abs(a[known] - b[known]) - tolerance
+        assert (worst <= 0).all(), f"{name}.{column}: differs by {abs(a[known] - b[known]).max()}"
