@@ -222,10 +222,11 @@ def schema_text(warehouse: Path) -> str:
     if not rows:
         raise ValueMartsError(f"{warehouse}: no marts to ask about; run `valuemarts build` first")
     docs = relation_docs(warehouse)
-    tables: dict[str, list[tuple[str, str, str]]] = {}
+    tables: dict[tuple[str, bool], list[tuple[str, str, str]]] = {}
     for table, column, data_type, table_reserved, column_reserved in rows:
-        tables.setdefault(_name(table, table_reserved), []).append((column, _name(column, column_reserved), data_type))
-    described = [(table, columns, docs.get((SCHEMA, table.lower()))) for table, columns in tables.items()]
+        tables.setdefault((table, table_reserved), []).append((column, _name(column, column_reserved), data_type))
+    described = [(_name(table, reserved), columns, docs.get((SCHEMA, table.lower())))
+                 for (table, reserved), columns in tables.items()]
     for with_column_docs in (True, False):
         blocks = [_table_block(table, columns, doc, with_column_docs) for table, columns, doc in described]
         if sum(map(len, blocks)) <= MAX_SCHEMA_CHARS:
@@ -293,7 +294,8 @@ def _complete(url: str, model: str, prompt: Messages, key: str, timeout: float) 
         with _OPENER.open(request, timeout=timeout) as response:
             raw = response.read(MAX_REPLY_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        raise AskError(f"{where}: HTTP {exc.code} {exc.reason}{_http_error_detail(exc)}", prompt) from None
+        status = f"HTTP {exc.code} {_excerpt(str(exc.reason))}"
+        raise AskError(f"{where}: {status}{_http_error_detail(exc)}", prompt) from None
     except TimeoutError:
         raise AskError(f"{where}: no answer within {timeout:g} seconds", prompt) from None
     except urllib.error.URLError as exc:
@@ -325,10 +327,14 @@ _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def _http_error_detail(error: urllib.error.HTTPError) -> str:
-    """The server's own message, as OpenAI-compatible servers put it ({"error": {"message": ...}}), else the body's start."""
+    """The server's own message, as OpenAI-compatible servers put it ({"error": {"message": ...}}),
+    else the body's start."""
     if 300 <= error.code < 400:
         return f" (a redirect to {_excerpt(error.headers.get('Location') or '?')}; give that URL instead)"
-    text = error.read(MAX_REPLY_BYTES).decode(errors="replace")
+    try:
+        text = error.read(MAX_REPLY_BYTES).decode(errors="replace")
+    except (OSError, http.client.HTTPException):
+        return ""  # the status line says enough
     try:
         detail = json.loads(text)["error"]
         text = detail["message"] if isinstance(detail, dict) else detail
