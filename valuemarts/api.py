@@ -30,6 +30,7 @@ from valuemarts.sql_names import quote_ident
 from valuemarts.user_sql import query_read_only
 
 if TYPE_CHECKING:
+    from valuemarts.ask import AskResult
     from valuemarts.build import BuildSummary
 
 PathLike = Union[str, os.PathLike]
@@ -216,6 +217,52 @@ class Warehouse:
                 con.close()
         return pl.DataFrame({"mart": [f"{s}.{t}" for s, t in tables], "grain": [grains.get(t, "") for _, t in tables],
                              "rows": rows}, schema={"mart": pl.String, "grain": pl.String, "rows": pl.Int64})
+
+    def ask(self, question: str, endpoint: str | None = None, model: str | None = None,
+            api_key: str | None = None, timeout: float | None = None) -> AskResult:
+        """A question answered from the marts by a chat-completions endpoint the caller chooses.
+
+        Off unless an endpoint is given or $VALUEMARTS_LLM_URL is set: nothing is sent anywhere by
+        default. The prompt (the question and the marts' schema and descriptions, never rows) is
+        returned with the answer so it can be shown; the SQL of the answer runs only after it is
+        checked to be one SELECT over schema marts, on the same locked connection as `sql`.
+
+        Parameters
+        ----------
+        question : str
+            In plain words.
+        endpoint : str, optional
+            An OpenAI-compatible server's base URL (`/chat/completions` is appended unless the URL
+            ends with it); default $VALUEMARTS_LLM_URL.
+        model : str, optional
+            Default $VALUEMARTS_LLM_MODEL.
+        api_key : str, optional
+            Sent as a bearer token; default $VALUEMARTS_LLM_API_KEY; none when empty.
+        timeout : float, optional
+            Seconds to wait for the answer (default 120).
+
+        Returns
+        -------
+        AskResult
+            prompt (the messages sent), answer, sql (what ran) and result (a polars frame).
+
+        Raises
+        ------
+        ValueMartsError
+            No endpoint or model configured, or no warehouse (nothing was sent).
+        valuemarts.ask.AskError
+            The endpoint failed, or the answer's SQL was refused or failed; carries the prompt,
+            the answer and the SQL.
+
+        Examples
+        --------
+        >>> answer = Warehouse.open().ask("Which channel has the highest CTR?",
+        ...                               endpoint="http://127.0.0.1:8080/v1", model="qwen2.5-coder")  # doctest: +SKIP
+        >>> print(answer.sql); answer.result  # doctest: +SKIP
+        """
+        from valuemarts.ask import ask
+
+        return ask(self._existing(), question, endpoint, model, api_key, timeout)
 
     # ---- write ----------------------------------------------------------------------------
 

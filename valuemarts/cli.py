@@ -21,7 +21,7 @@ from valuemarts.errors import ConfigErrors, ValueMartsError
 from valuemarts.interrupts import Interrupted
 from valuemarts.paths import check_warehouse_path, default_spark_warehouse, default_warehouse
 
-COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "runs", "config", "experiments",
+COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "ask", "runs", "config", "experiments",
             "verdict", "compare_configs", "init_config", "bench")
 
 

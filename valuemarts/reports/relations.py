@@ -1,4 +1,5 @@
-"""Where a dbt model lives in a warehouse, from the manifest of the build that made it.
+"""Where a dbt model lives in a warehouse, and what its docs say, from the manifest of the build
+that made it.
 
 Readers outside dbt name models, never schemas: dbt's manifest.json beside the warehouse
 (`valuemarts build` writes it there) maps a model to its schema and table, so a model moved to
@@ -13,7 +14,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from valuemarts.dbt_runner import dbt_target_dir
 from valuemarts.sql_names import quote_ident, quote_spark_ident
@@ -54,19 +55,36 @@ def model_grains(warehouse: Path) -> dict[str, str]:
     return {name: found.grain for name, found in _manifest_models(warehouse).items()}
 
 
+def relation_docs(warehouse: Path) -> dict[tuple[str, str], ManifestModel]:
+    """Each model and seed by its (schema, table), lower-case, with its grain and dbt descriptions.
+
+    Keyed by where the model is rather than by its name, for readers that start from the tables
+    they find in the warehouse (`valuemarts ask` describes the marts to a model endpoint). {}
+    without a manifest.
+    """
+    return {(found.schema.lower(), found.table.lower()): found for found in _manifest_models(warehouse).values()}
+
+
 def relation_resolver(warehouse: Path | None, engine: str = "duckdb") -> Callable[..., str]:
     """`relation_of` bound to one warehouse, for code that looks up several models."""
     return partial(relation_of, warehouse=warehouse, engine=engine)
 
 
 @dataclass(frozen=True)
-class _Model:
+class ManifestModel:
+    """A model or seed as its build's manifest has it: where it is, its grain and its docs.
+
+    `columns` maps lower-case column names to their descriptions (only the documented columns).
+    """
+
     schema: str
     table: str
     grain: str
+    description: str
+    columns: Mapping[str, str]
 
 
-def _manifest_models(warehouse: Path | None) -> dict[str, _Model]:
+def _manifest_models(warehouse: Path | None) -> dict[str, ManifestModel]:
     if warehouse is None:
         return {}
     manifest = dbt_target_dir(warehouse) / "manifest.json"
@@ -78,11 +96,15 @@ def _manifest_models(warehouse: Path | None) -> dict[str, _Model]:
 
 
 @lru_cache(maxsize=4)
-def _read_manifest(manifest: Path, mtime_ns: int, size: int) -> dict[str, _Model]:
-    """Model and seed name -> where it is and its grain; cached per file version (reports run often)."""
+def _read_manifest(manifest: Path, mtime_ns: int, size: int) -> dict[str, ManifestModel]:
+    """Model and seed name -> where it is, its grain and docs; cached per file version (reports run often)."""
     nodes = json.loads(manifest.read_text())["nodes"]
     return {
-        node["name"]: _Model(node["schema"], node.get("alias") or node["name"], node.get("meta", {}).get("grain", ""))
+        node["name"]: ManifestModel(
+            node["schema"], node.get("alias") or node["name"], node.get("meta", {}).get("grain", ""),
+            node.get("description") or "",
+            {name.lower(): column["description"]
+             for name, column in node.get("columns", {}).items() if column.get("description")})
         for node in nodes.values()
         if node.get("package_name") == PROJECT and node.get("resource_type") in ("model", "seed")
     }
