@@ -15,8 +15,8 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
         description="Builds both configs on the same files into temporary warehouses (your warehouse is not "
                     "touched) and prints, for every metric, report row and numeric column, the value under A, "
                     "under B and B - A. Progress goes to stderr.")
-    p.add_argument("config_a", type=Path, metavar="A.toml")
-    p.add_argument("config_b", type=Path, metavar="B.toml")
+    p.add_argument("config_a", type=Path, metavar="A.toml", help="the first config (column a)")
+    p.add_argument("config_b", type=Path, metavar="B.toml", help="the second config (column b)")
     p.add_argument("--ih", nargs="+", default=None, metavar="PATH", help="IH file, folder or glob")
     p.add_argument("--holdings", nargs="+", default=None, metavar="PATH", help="holdings file, folder or glob")
     p.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)

@@ -15,20 +15,21 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
                               description="Every config a build or load uses is kept with its content hash and a "
                                           "version number per config name ([variants] name); an unchanged config "
                                           "makes no new version.")
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION",
+                               help="list, show VERSION, diff V1 V2 or restore VERSION")
     named = argparse.ArgumentParser(add_help=False, parents=[common])
     named.add_argument("--name", default=None,
                        help="the config name (default: the name of the most recently recorded version)")
     listing = actions.add_parser("list", parents=[common], help="every version with its hash and use")
     listing.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     show = actions.add_parser("show", parents=[named], help="print a version's TOML")
-    show.add_argument("version", type=int)
+    show.add_argument("version", type=int, help="the version number (config list shows them)")
     diff = actions.add_parser("diff", parents=[named], help="compare two versions key by key")
-    diff.add_argument("old_version", type=int, metavar="V1")
-    diff.add_argument("new_version", type=int, metavar="V2")
+    diff.add_argument("old_version", type=int, metavar="V1", help="the version compared from")
+    diff.add_argument("new_version", type=int, metavar="V2", help="the version compared to")
     diff.add_argument("--format", choices=FORMATS, default="table", help=FORMAT_HELP)
     restore = actions.add_parser("restore", parents=[named], help="write a version's exact TOML to a file")
-    restore.add_argument("version", type=int)
+    restore.add_argument("version", type=int, help="the version number (config list shows them)")
     restore.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                          help="where to write it (default: stdout)")
     return p

@@ -10,7 +10,7 @@ from valuemarts.tables import FORMAT_HELP, FORMATS
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
     p = subparsers.add_parser("experiments", help="the experiment ledger: arm statistics build by build")
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="history")
     history = actions.add_parser(
         "history", parents=[common], help="every build's snapshot of each arm, with peeking flags",
         description="Every build's snapshot of each experiment arm (counts, CTR, lift and CI, p-values raw and "

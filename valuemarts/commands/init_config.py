@@ -14,7 +14,7 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
         description="Profiles sample IH and/or holdings files or folders (any format `load` reads) and writes a "
                     "config that `build` accepts as it is, each choice commented. Nothing leaves this machine.")
     p.add_argument("samples", nargs="+", type=Path, metavar="SAMPLE_PATH", help="sample files or folders")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="CONFIG.toml")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="CONFIG.toml", help="where to write the config")
     p.add_argument("--force", action="store_true", help="replace CONFIG.toml if it exists")
     return p
 

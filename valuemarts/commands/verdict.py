@@ -11,7 +11,7 @@ from valuemarts.tables import FORMAT_HELP, FORMATS
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
     p = subparsers.add_parser("verdict", help="record and list decisions on experiments and reports")
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="add or list")
     add = actions.add_parser("add", parents=[common], help="record a decision")
     add.add_argument("--subject", required=True, metavar="experiment:NAME|report:NAME")
     add.add_argument("--decision", required=True, choices=DECISIONS)
