@@ -21,7 +21,7 @@ from valuemarts.errors import ConfigErrors, ValueMartsError
 from valuemarts.interrupts import Interrupted
 from valuemarts.paths import check_warehouse_path, default_warehouse
 
-COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "bench")
+COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "serve", "screenshots", "bench")
 
 
 def parser(warehouse: Path | None = None, command: str | None = None) -> argparse.ArgumentParser:

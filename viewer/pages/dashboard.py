@@ -1,0 +1,43 @@
+"""Dashboard: KPI cards with their trends, and daily charts, under the global filters."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from viewer.charts.lines import line_chart
+from viewer.charts.sparkline import sparkline
+from viewer.kpis import dashboard_kpis, first_metric
+from viewer.pages import Page
+from viewer.plans import groupable
+from viewer.widgets import guarded, kpi_card
+
+# (family, score, title) of the charts under the cards: a rate by day, one line per channel.
+DAILY_CHARTS = (("engagement", "CTR", "Click-through rate by day and channel"),
+                ("conversion", "ConversionRate", "Conversion rate by day and channel"))
+
+
+class DashboardPage(Page):
+    title = "Dashboard"
+
+    def panel(self) -> pn.viewable.Viewable:
+        return pn.Column(self.on_data(lambda: guarded(self._cards)), self.on_data(lambda: guarded(self._charts)),
+                         sizing_mode="stretch_width")
+
+    def _cards(self) -> pn.viewable.Viewable:
+        cards = []
+        for kpi in dashboard_kpis(self.state.marts, self.state.where):
+            trend = sparkline(kpi.trend, kpi.trend_x, kpi.trend_y) if kpi.trend is not None else None
+            cards.append(kpi_card(kpi.key, kpi.title, kpi.value, kpi.kind, kpi.lines, trend))
+        return pn.FlexBox(*cards, css_classes=["vm-cards"])
+
+    def _charts(self) -> pn.viewable.Viewable:
+        specs = self.state.marts.specs()
+        charts = []
+        for family, score, title in DAILY_CHARTS:
+            metric = first_metric(specs, family)
+            if metric is None or not {"Day", "Channel"} <= set(groupable(specs["metrics"][metric])):
+                continue
+            frame = self.state.marts.report(metric, ["Day", "Channel"], self.state.where(metric))
+            chart = line_chart(frame, {"x": "Day", "y": score, "color": "Channel"}).opts(title=title)
+            charts.append(pn.pane.HoloViews(chart, sizing_mode="stretch_width"))
+        return pn.Column(*charts, sizing_mode="stretch_width")
