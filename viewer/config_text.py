@@ -33,7 +33,8 @@ def key_lines(text: str) -> dict[str, int]:
         header = _HEADER.match(line)
         if header:
             table = _split(header.group(1))
-            found.setdefault(".".join(table), number)
+            for depth in range(1, len(table) + 1):   # `[reports.x]` also opens the implied `reports`
+                found.setdefault(".".join(table[:depth]), number)
             continue
         key = _KEY.match(line)
         if key:

@@ -15,7 +15,7 @@ import polars as pl
 from viewer.marts import Marts
 from viewer.plans import groupable
 
-Z_95 = 1.959964
+Z_95 = 1.959963984540054   # the 97.5% normal quantile, as the scoring macros write it
 ALPHA = 0.05
 TEST, CONTROL = "Test", "Control"   # the arms of ModelControlGroup that Lift compares
 

@@ -15,7 +15,7 @@ from viewer.state import PAGES, ViewerState
 def navigation(state: ViewerState) -> pn.widgets.RadioButtonGroup:
     """One button per page, kept in step with `state.page` both ways."""
     nav = pn.widgets.RadioButtonGroup(options={label: key for key, label in PAGES.items()}, value=state.page,
-                                      orientation="vertical", button_type="light", sizing_mode="stretch_width",
+                                      orientation="vertical", color="light", sizing_mode="stretch_width",
                                       css_classes=["vm-nav"])
     nav.link(state, value="page", bidirectional=True)
     return nav
@@ -42,7 +42,7 @@ class GlobalFilters:
         for column, values in options.items():
             widget = self.widgets.get(column)
             if widget is None:
-                widget = pn.widgets.MultiChoice(name=column, options=values, sizing_mode="stretch_width",
+                widget = pn.widgets.MultiChoice(label=column, options=values, sizing_mode="stretch_width",
                                                 css_classes=["vm-filter"])
                 widget.param.watch(self._changed, "value")
                 self.widgets[column] = widget

@@ -43,9 +43,9 @@ def data_table(frame: pl.DataFrame, name: str, rows: Callable[[], pl.DataFrame] 
     shown = displayable(frame.head(ROW_CAP))
     note = f"{frame.height:,} rows" + (f"; the first {ROW_CAP:,} shown, the CSV has all" if frame.height > ROW_CAP else "")
     table = pn.widgets.Tabulator(shown.to_pandas(), pagination="remote", page_size=PAGE_SIZE, disabled=True,
-                                 show_index=False, sizing_mode="stretch_width", name=name)
+                                 show_index=False, sizing_mode="stretch_width")
     download = pn.widgets.FileDownload(callback=lambda: io.StringIO(csv_text(rows() if rows else frame)),
-                                       filename=f"{name}.csv", label="Download CSV", button_type="primary",
+                                       filename=f"{name}.csv", label="Download CSV", color="primary",
                                        width=160, css_classes=["vm-csv"])
     return pn.Column(pn.Row(download, pn.pane.Markdown(note, margin=(12, 10))), table, sizing_mode="stretch_width")
 

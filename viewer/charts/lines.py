@@ -12,7 +12,7 @@ import polars as pl
 
 from viewer.charts.common import ACCENT, FAR_BELOW, ON_TARGET, facets, field, flag, labels, pandas
 
-Z_95 = 1.959964
+Z_95 = 1.959963984540054   # the 97.5% normal quantile, as the scoring macros write it
 # The reference draws bars below this many distinct x values (CTR and z-scores: 25, others 30).
 _BAR_LIMITS = {"CTR": 25, "Lift_Z_Score": 25}
 _BAR_LIMIT = 30

@@ -33,7 +33,7 @@ class ConfigurationPage(Page):
                                             css_classes=["vm-config-editor"])
         buttons = []
         for label, action in (("Validate", self._validate), ("Diff", self._diff), ("Apply and build", self._apply)):
-            button = pn.widgets.Button(name=label, button_type="primary" if label == "Validate" else "default")
+            button = pn.widgets.Button(label=label, color="primary" if label == "Validate" else "default")
             button.on_click(action)
             buttons.append(button)
         download = pn.widgets.FileDownload(callback=lambda: io.StringIO(self.editor.value),

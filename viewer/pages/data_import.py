@@ -25,14 +25,13 @@ class DataImportPage(Page):
     title = "Data import"
 
     def panel(self) -> pn.viewable.Viewable:
-        self.side = pn.widgets.RadioButtonGroup(options={label: key for key, label in SIDES.items()}, value="ih",
-                                                name="files of")
+        self.side = pn.widgets.RadioButtonGroup(options={label: key for key, label in SIDES.items()}, value="ih")
         self.dropper = pn.widgets.FileDropper(multiple=True, accepted_filetypes=list(SUFFIXES),
                                               max_file_size=f"{max_upload_bytes() // 1_000_000}MB",
                                               sizing_mode="stretch_width")
-        self.folder = pn.widgets.TextInput(name="or a folder or file on this machine", placeholder="/path/to/exports",
+        self.folder = pn.widgets.TextInput(label="or a folder or file on this machine", placeholder="/path/to/exports",
                                            sizing_mode="stretch_width")
-        start = pn.widgets.Button(name="Validate and build", button_type="primary", css_classes=["vm-import"])
+        start = pn.widgets.Button(label="Validate and build", color="primary", css_classes=["vm-import"])
         start.on_click(self._start)
         self.message = pn.Column(sizing_mode="stretch_width")
         self.progress = BuildProgressView(self.runner)

@@ -21,7 +21,7 @@ class ExperimentsPage(Page):
     title = "Experiments"
 
     def panel(self) -> pn.viewable.Viewable:
-        self.choice = pn.widgets.Select(name="Experiment", options=[], width=320, css_classes=["vm-experiment"])
+        self.choice = pn.widgets.Select(label="Experiment", options=[], width=320, css_classes=["vm-experiment"])
         return pn.Column("## Experiments", self.on_data(lambda: guarded(self._experiment_list)),
                          pn.panel(pn.bind(lambda *_: guarded(self._detail), self.choice, self.state.param.version,
                                           self.state.param.filters), sizing_mode="stretch_width"),

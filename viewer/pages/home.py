@@ -20,7 +20,7 @@ class HomePage(Page):
     title = "Home"
 
     def panel(self) -> pn.viewable.Viewable:
-        links = [pn.widgets.Button(name=label, button_type="light", width=140) for key, label in PAGES.items()
+        links = [pn.widgets.Button(label=label, color="light", width=140) for key, label in PAGES.items()
                  if key != "home"]
         for button, key in zip(links, [k for k in PAGES if k != "home"]):
             button.on_click(lambda _e, key=key: setattr(self.state, "page", key))

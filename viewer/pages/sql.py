@@ -20,7 +20,7 @@ class SqlPage(Page):
     def panel(self) -> pn.viewable.Viewable:
         self.editor = pn.widgets.CodeEditor(value=EXAMPLE, language="sql", height=160, sizing_mode="stretch_width",
                                             css_classes=["vm-sql-editor"])
-        run = pn.widgets.Button(name="Run", button_type="primary", css_classes=["vm-run"])
+        run = pn.widgets.Button(label="Run", color="primary", css_classes=["vm-run"])
         run.on_click(self._run)
         self.result = pn.Column(sizing_mode="stretch_width", css_classes=["vm-sql-result"])
         help_text = pn.pane.Markdown(
