@@ -12,6 +12,7 @@ import panel as pn
 
 from valuemarts.errors import ValueMartsError
 from viewer.jobs import BuildRunner
+from viewer.kpis import dashboard_kpis
 from viewer.marts import Marts
 from viewer.pages.clv import ClvPage
 from viewer.pages.configuration import ConfigurationPage
@@ -21,7 +22,7 @@ from viewer.pages.experiments import ExperimentsPage
 from viewer.pages.home import HomePage
 from viewer.pages.reports import ReportsPage
 from viewer.pages.sql import SqlPage
-from viewer.sidebar import GlobalFilters, navigation
+from viewer.sidebar import GlobalFilters, filter_options, navigation
 from viewer.state import ViewerState
 
 PASSWORD_ENV = "VALUEMARTS_VIEWER_PASSWORD"
@@ -110,11 +111,10 @@ def serve(warehouse: Path, config: Path | None = None, port: int = 5006, address
 
 
 def _warm_up(marts: Marts) -> None:
-    """Pay the first report's imports (the scoring macros, scipy) before anyone waits for a page."""
+    """Before anyone waits for a page: pay the first report's imports (the scoring macros,
+    scipy) and fill the cache with what the first page shown needs, the filters and the KPIs."""
     try:
-        specs = marts.specs()
-        metric = next(iter(specs["metrics"]), None)
-        if metric is not None:
-            marts.report(metric)
+        filter_options(marts)
+        dashboard_kpis(marts, lambda _metric: None)
     except ValueMartsError:
-        pass
+        pass   # no warehouse yet: the pages say so

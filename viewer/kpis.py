@@ -67,6 +67,8 @@ def dashboard_kpis(marts: Marts, where: Where) -> list[Kpi]:
     """Every KPI card the configured metrics allow, in the dashboard's order."""
     specs = marts.specs()
     cards: list[Kpi] = []
+    # One report at a time, never from a thread pool: the scoring SQL calls Python UDFs, and
+    # DuckDB 1.5 crashes when two threads of one process call them at once.
     for family, make in (("engagement", _engagement), ("conversion", _conversion),
                          ("model_ml_scores", _model_quality), ("clv", _clv)):
         metric = first_metric(specs, family)

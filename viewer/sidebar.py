@@ -8,6 +8,7 @@ from typing import Any
 import panel as pn
 
 from valuemarts.errors import ValueMartsError
+from viewer.marts import Marts
 from viewer.plans import groupable
 from viewer.state import PAGES, ViewerState
 
@@ -35,7 +36,7 @@ class GlobalFilters:
     def refresh(self) -> None:
         """Offer the values each filter column has now."""
         try:
-            options = self._options()
+            options = filter_options(self.state.marts)
         except ValueMartsError as exc:
             self.box.objects = [pn.pane.Markdown(f"Filters: none yet ({exc})")]
             return
@@ -51,20 +52,22 @@ class GlobalFilters:
                 widget.value = [v for v in widget.value if v in values.values()]
         self.box.objects = [pn.pane.Markdown("### Filters")] + [self.widgets[c] for c in options]
 
-    def _options(self) -> dict[str, dict[str, Any]]:
-        marts = self.state.marts
-        if not marts.exists():
-            raise ValueMartsError("no warehouse yet")
-        specs = marts.specs()
-        options = {}
-        for column in specs["global_filters"]:
-            metric = next((name for name, m in specs["metrics"].items()
-                           if m["family"] != "clv" and column in groupable(m)), None)
-            if metric is None:
-                continue
-            values = marts.report(metric, [column])[column].drop_nulls().unique().sort().to_list()
-            options[column] = {str(v): v for v in values}
-        return options
-
     def _changed(self, _event: Any) -> None:
         self.state.filters = {c: list(w.value) for c, w in self.widgets.items() if w.value}
+
+
+def filter_options(marts: Marts) -> dict[str, dict[str, Any]]:
+    """Each global filter column -> its values in the marts (label -> value), read from the first
+    IH metric that groups by it."""
+    if not marts.exists():
+        raise ValueMartsError("no warehouse yet")
+    specs = marts.specs()
+    options = {}
+    for column in specs["global_filters"]:
+        metric = next((name for name, m in specs["metrics"].items()
+                       if m["family"] != "clv" and column in groupable(m)), None)
+        if metric is None:
+            continue
+        values = marts.report(metric, [column])[column].drop_nulls().unique().sort().to_list()
+        options[column] = {str(v): v for v in values}
+    return options

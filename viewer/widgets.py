@@ -73,17 +73,18 @@ def number(value: Any, kind: str = "number") -> str:
     return f"{value:.4g}"
 
 
-def kpi_card(key: str, title: str, value: Any, kind: str, lines: list[str], trend: Any = None) -> pn.Column:
-    """A KPI card; its value is also in `data-value` at full precision, for tests and scripts."""
+def kpi_card(key: str, title: str, value: Any, kind: str, lines: list[str], trend_svg: str = "") -> pn.pane.HTML:
+    """A KPI card; its value is also in `data-value` at full precision, for tests and scripts.
+
+    `trend_svg` is trusted markup made by `viewer.charts.sparkline`; everything else is escaped.
+    """
     raw = "" if value is None else repr(value)
     details = "".join(f"<div class='vm-kpi-line'>{html.escape(line)}</div>" for line in lines)
-    body = pn.pane.HTML(
+    return pn.pane.HTML(
         f"<div class='vm-kpi' data-kpi='{html.escape(key)}' data-value='{html.escape(raw)}'>"
         f"<div class='vm-kpi-title'>{html.escape(title)}</div>"
-        f"<div class='vm-kpi-value'>{html.escape(number(value, kind))}</div>{details}</div>",
-        margin=0)
-    parts = [body] + ([pn.pane.HoloViews(trend, margin=0, linked_axes=False)] if trend is not None else [])
-    return pn.Column(*parts, css_classes=["vm-card"], width=250, margin=6)
+        f"<div class='vm-kpi-value'>{html.escape(number(value, kind))}</div>{details}{trend_svg}</div>",
+        css_classes=["vm-card"], width=250, margin=6)
 
 
 def error_box(exc: Exception) -> pn.pane.Alert:

@@ -23,7 +23,8 @@ class Page:
     def panel(self) -> pn.viewable.Viewable:
         raise NotImplementedError
 
-    def on_data(self, render: Any) -> pn.viewable.Viewable:
-        """`render()` redrawn whenever the warehouse or the global filters change."""
+    def on_data(self, render: Any, defer: bool = False) -> pn.viewable.Viewable:
+        """`render()` redrawn whenever the warehouse or the global filters change; `defer` draws
+        it only once the rest of the page is on screen (for parts below the fold)."""
         return pn.panel(pn.bind(lambda _v, _f: render(), self.state.param.version, self.state.param.filters),
-                        loading_indicator=True, sizing_mode="stretch_width")
+                        loading_indicator=True, defer_load=defer, sizing_mode="stretch_width")

@@ -20,13 +20,13 @@ class DashboardPage(Page):
     title = "Dashboard"
 
     def panel(self) -> pn.viewable.Viewable:
-        return pn.Column(self.on_data(lambda: guarded(self._cards)), self.on_data(lambda: guarded(self._charts)),
-                         sizing_mode="stretch_width")
+        return pn.Column(self.on_data(lambda: guarded(self._cards)),
+                         self.on_data(lambda: guarded(self._charts), defer=True), sizing_mode="stretch_width")
 
     def _cards(self) -> pn.viewable.Viewable:
         cards = []
         for kpi in dashboard_kpis(self.state.marts, self.state.where):
-            trend = sparkline(kpi.trend, kpi.trend_x, kpi.trend_y) if kpi.trend is not None else None
+            trend = sparkline(kpi.trend, kpi.trend_x, kpi.trend_y) if kpi.trend is not None else ""
             cards.append(kpi_card(kpi.key, kpi.title, kpi.value, kpi.kind, kpi.lines, trend))
         return pn.FlexBox(*cards, css_classes=["vm-cards"])
 

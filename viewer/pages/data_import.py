@@ -26,7 +26,7 @@ class DataImportPage(Page):
 
     def panel(self) -> pn.viewable.Viewable:
         self.side = pn.widgets.RadioButtonGroup(options={label: key for key, label in SIDES.items()}, value="ih")
-        self.dropper = pn.widgets.FileDropper(multiple=True, accepted_filetypes=list(SUFFIXES),
+        self.dropper = pn.widgets.FileDropper(multiple=True, accepted_filetypes=list(SUFFIXES), css_classes=["vm-dropper"],
                                               max_file_size=f"{max_upload_bytes() // 1_000_000}MB",
                                               sizing_mode="stretch_width")
         self.folder = pn.widgets.TextInput(label="or a folder or file on this machine", placeholder="/path/to/exports",
@@ -49,10 +49,12 @@ class DataImportPage(Page):
             upload = save_uploads(self.dropper.value, self.state.marts.path, side) if self.dropper.value else None
             if upload is None and not self.folder.value.strip():
                 raise ValueMartsError("choose files to upload, or name a folder")
-            new = str(upload) if upload else str(Path(self.folder.value.strip()).expanduser())
+            # Uploaded files are named one by one (a file is read whatever the config's file_pattern);
+            # a folder is searched with the pattern, as `load` does.
+            new = sorted(map(str, upload.iterdir())) if upload else [str(Path(self.folder.value.strip()).expanduser())]
             ih, holdings = self.state.marts.warehouse.input_paths()
             paths = {"ih": ih, "holdings": holdings}
-            paths[side] = [*paths[side], new]
+            paths[side] = [*paths[side], *new]
             self.runner.start(f"import into {SIDES[side]}", ih=paths["ih"] or None, holdings=paths["holdings"] or None,
                               finished=lambda p: _forget_failed(p, upload))
         except ValueMartsError as exc:
