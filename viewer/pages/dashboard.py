@@ -20,8 +20,20 @@ class DashboardPage(Page):
     title = "Dashboard"
 
     def panel(self) -> pn.viewable.Viewable:
-        return pn.Column(self.on_data(lambda: guarded(self._cards)),
-                         self.on_data(lambda: guarded(self._charts), defer=True), sizing_mode="stretch_width")
+        self.charts = pn.Column(sizing_mode="stretch_width")
+        self.state.param.watch(lambda _event: self._charts_later(), ["version", "filters"])
+        pn.state.onload(self._charts_later)
+        return pn.Column(self.on_data(lambda: guarded(self._cards)), self.charts, sizing_mode="stretch_width")
+
+    def _charts_later(self) -> None:
+        """Draw the charts once the cards are on screen: the KPIs are what a filter change is for,
+        so they go to the browser first (outside a server session, at once)."""
+        document = pn.state.curdoc
+        draw = lambda: setattr(self.charts, "objects", [guarded(self._charts)])  # noqa: E731
+        if document is not None and document.session_context is not None:
+            document.add_next_tick_callback(draw)
+        else:
+            draw()
 
     def _cards(self) -> pn.viewable.Viewable:
         cards = []
