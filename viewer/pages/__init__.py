@@ -14,7 +14,6 @@ from viewer.state import ViewerState
 class Page:
     """A page of the viewer: `panel()` is its content, built once per session."""
 
-    title = ""
 
     def __init__(self, state: ViewerState, runner: BuildRunner) -> None:
         self.state = state

@@ -25,8 +25,6 @@ DRIFT_SQL = ("select cutoff, model_id, customers, rmse, r2, baseline_rmse, basel
 
 
 class ClvPage(Page):
-    title = "CLV"
-
     def panel(self) -> pn.viewable.Viewable:
         return pn.Column("## Customer lifetime value", self.on_data(lambda: guarded(self._content)),
                          sizing_mode="stretch_width")

@@ -24,8 +24,6 @@ from viewer.widgets import error_box, note
 
 
 class ConfigurationPage(Page):
-    title = "Configuration"
-
     def panel(self) -> pn.viewable.Viewable:
         config = self.runner.config
         text = config.read_text(encoding="utf-8") if config and config.exists() else ""

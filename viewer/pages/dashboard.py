@@ -17,8 +17,6 @@ DAILY_CHARTS = (("engagement", "CTR", "Click-through rate by day and channel"),
 
 
 class DashboardPage(Page):
-    title = "Dashboard"
-
     def panel(self) -> pn.viewable.Viewable:
         self.charts = pn.Column(sizing_mode="stretch_width")
         self.state.param.watch(lambda _event: self._charts_later(), ["version", "filters"])

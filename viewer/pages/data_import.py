@@ -22,8 +22,6 @@ from viewer.widgets import error_box
 
 
 class DataImportPage(Page):
-    title = "Data import"
-
     def panel(self) -> pn.viewable.Viewable:
         self.side = pn.widgets.RadioButtonGroup(options={label: key for key, label in SIDES.items()}, value="ih")
         self.dropper = pn.widgets.FileDropper(multiple=True, accepted_filetypes=list(SUFFIXES), css_classes=["vm-dropper"],

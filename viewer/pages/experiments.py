@@ -18,8 +18,6 @@ SRM_ALPHA = 0.001   # sample-ratio mismatch is flagged at this p-value, as is us
 
 
 class ExperimentsPage(Page):
-    title = "Experiments"
-
     def panel(self) -> pn.viewable.Viewable:
         self.choice = pn.widgets.Select(label="Experiment", options=[], width=320, css_classes=["vm-experiment"])
         return pn.Column("## Experiments", self.on_data(lambda: guarded(self._experiment_list)),

@@ -17,13 +17,12 @@ CUSTOMERS_SQL = ("select count(*) as customers, min(first_purchase_date) as firs
 
 
 class HomePage(Page):
-    title = "Home"
-
     def panel(self) -> pn.viewable.Viewable:
-        links = [pn.widgets.Button(label=label, color="light", width=140) for key, label in PAGES.items()
-                 if key != "home"]
-        for button, key in zip(links, [k for k in PAGES if k != "home"]):
-            button.on_click(lambda _e, key=key: setattr(self.state, "page", key))
+        links = []
+        for key, label in PAGES.items():
+            if key != "home":
+                links.append(pn.widgets.Button(label=label, color="light", width=140))
+                links[-1].on_click(lambda _e, key=key: setattr(self.state, "page", key))
         return pn.Column(self.on_data(lambda: guarded(self._summary)), pn.pane.Markdown("### Pages"),
                          pn.FlexBox(*links), sizing_mode="stretch_width")
 

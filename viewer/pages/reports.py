@@ -24,8 +24,6 @@ class ReportChoice(param.Parameterized):
 
 
 class ReportsPage(Page):
-    title = "Reports"
-
     def __init__(self, state: ViewerState, runner: BuildRunner) -> None:
         super().__init__(state, runner)
         self.choice = ReportChoice()

@@ -15,8 +15,6 @@ EXAMPLE = "select source, count(*) as files, sum(rows_read) as rows_read\nfrom m
 
 
 class SqlPage(Page):
-    title = "SQL"
-
     def panel(self) -> pn.viewable.Viewable:
         self.editor = pn.widgets.CodeEditor(value=EXAMPLE, language="sql", height=160, sizing_mode="stretch_width",
                                             css_classes=["vm-sql-editor"])
