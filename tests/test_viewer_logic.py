@@ -5,8 +5,10 @@ reports don't carry, against the marts' own columns computed by the same formula
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from viewer.marts import Marts
 from viewer.plans import histogram_sql, plan_for
 from viewer.state import ViewerState
 from viewer.uploads import save_uploads
+from viewer.widgets import note, options
 
 hv.extension("bokeh")
 
@@ -241,6 +244,19 @@ def test_other_addresses_need_a_password() -> None:
     check_address("0.0.0.0", "secret")
 
 
+def shown(pane: object) -> str:
+    """The text an HTML pane shows."""
+    return html.unescape(re.sub(r"<[^>]+>", "", pane.object))
+
+
+def test_messages_and_choices_show_markup_as_text() -> None:
+    hostile = "<img src=x onerror=alert(1)> **/*.zip `x`"
+    box = note(hostile, "danger")
+    assert "<img" not in box.object and shown(box) == hostile
+    assert list(options([hostile, 2024])) == [html.escape(hostile), "2024"]
+    assert list(options([hostile]).values()) == [hostile]
+
+
 # ---- state and pages in-process --------------------------------------------------------------------
 
 def test_a_swapped_warehouse_is_seen_and_not_served_from_cache(demo_warehouse, tmp_path: Path) -> None:
@@ -275,7 +291,7 @@ def test_sql_page_shows_the_reason_of_a_refusal(demo_warehouse) -> None:
             Warehouse.open(demo_warehouse.warehouse).sql(query)
         page.editor.value = query
         page._run(None)
-        assert page.result.objects[0].object == str(refused.value)
+        assert shown(page.result.objects[0]) == str(refused.value)
     page.editor.value = "select source, count(*) as n from marts.mart_file_loads group by 1 order by 1"
     page._run(None)
     table = page.result.objects[0].objects[1]

@@ -93,7 +93,7 @@ def serve(warehouse: Path, config: Path | None = None, port: int = 5006, address
         Receives the URL once the server listens.
     """
     check_address(address, password)
-    pn.extension("tabulator", "codeeditor", raw_css=[CSS], notifications=True)
+    pn.extension("tabulator", "codeeditor", raw_css=[CSS])
     marts = Marts(warehouse)
     runner = BuildRunner(warehouse, config)
     _warm_up(marts)

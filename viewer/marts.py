@@ -66,10 +66,8 @@ class Marts:
         return self._cached(("specs",), self.warehouse.specs)
 
     def builds(self) -> pl.DataFrame:
+        """The builds recorded in the warehouse (`Warehouse.builds`)."""
         return self._cached(("builds",), self.warehouse.builds)
-
-    def marts(self) -> pl.DataFrame:
-        return self._cached(("marts",), self.warehouse.marts)
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         full = (self.stamp(), *key)

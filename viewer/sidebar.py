@@ -11,6 +11,7 @@ from valuemarts.errors import ValueMartsError
 from viewer.marts import Marts
 from viewer.plans import groupable
 from viewer.state import PAGES, ViewerState
+from viewer.widgets import note, options
 
 
 def navigation(state: ViewerState) -> pn.widgets.RadioButtonGroup:
@@ -38,7 +39,7 @@ class GlobalFilters:
         try:
             options = filter_options(self.state.marts)
         except ValueMartsError as exc:
-            self.box.objects = [pn.pane.Markdown(f"Filters: none yet ({exc})")]
+            self.box.objects = [note(f"Filters: none yet ({exc})")]
             return
         for column, values in options.items():
             widget = self.widgets.get(column)
@@ -62,12 +63,12 @@ def filter_options(marts: Marts) -> dict[str, dict[str, Any]]:
     if not marts.exists():
         raise ValueMartsError("no warehouse yet")
     specs = marts.specs()
-    options = {}
+    found = {}
     for column in specs["global_filters"]:
         metric = next((name for name, m in specs["metrics"].items()
                        if m["family"] != "clv" and column in groupable(m)), None)
         if metric is None:
             continue
         values = marts.report(metric, [column])[column].drop_nulls().unique().sort().to_list()
-        options[column] = {str(v): v for v in values}
-    return options
+        found[column] = options(values)
+    return found

@@ -18,6 +18,11 @@ from valuemarts.tables import write_frame
 # pagination). The CSV download always has every row.
 ROW_CAP = 10_000
 PAGE_SIZE = 25
+_NOTE_BASE = "padding: 10px 14px; border-radius: 6px; white-space: pre-wrap; border: 1px solid; "
+_NOTE_STYLES = {"info": _NOTE_BASE + "background: #e8f1fb; border-color: #b6d4f2; color: #123e66;",
+                "success": _NOTE_BASE + "background: #e9f6ec; border-color: #b7e0c1; color: #1e4d2b;",
+                "warning": _NOTE_BASE + "background: #fff6e0; border-color: #f3d48b; color: #5c4300;",
+                "danger": _NOTE_BASE + "background: #fdecea; border-color: #f5c2c0; color: #611a15;"}
 
 
 def csv_text(frame: pl.DataFrame) -> str:
@@ -87,14 +92,25 @@ def kpi_card(key: str, title: str, value: Any, kind: str, lines: list[str], tren
         css_classes=["vm-card"], width=250, margin=6)
 
 
-def error_box(exc: Exception) -> pn.pane.Alert:
+def error_box(exc: Exception) -> pn.pane.HTML:
     """A message users act on: what was refused or failed, and why."""
     return note("\n".join(str(e) for e in getattr(exc, "errors", [])) or str(exc), "danger")
 
 
-def note(text: str, kind: str = "info") -> pn.pane.Alert:
-    """A message box: info, success, warning or danger (an error); its class is `vm-<kind>`."""
-    return pn.pane.Alert(text, alert_type=kind, css_classes=[f"vm-{kind}"], sizing_mode="stretch_width")
+def note(text: str, kind: str = "info") -> pn.pane.HTML:
+    """A message box: info, success, warning or danger (an error); its class is `vm-<kind>`.
+
+    Shown as plain text, never Markdown or HTML: messages quote file names, column names and
+    values from the data, which may hold markup (`**/*.zip` stays as it is, `<img ...>` is text).
+    """
+    return pn.pane.HTML(f"<div style='{_NOTE_STYLES[kind]}'>{html.escape(text)}</div>", css_classes=[f"vm-{kind}"],
+                        sizing_mode="stretch_width")
+
+
+def options(values: list[Any]) -> dict[str, Any]:
+    """Choices for a select widget from data values; labels escaped, since the widget's list
+    renders its labels as HTML."""
+    return {html.escape(str(v)): v for v in values}
 
 
 def guarded(render: Callable[[], Any]) -> Any:

@@ -53,7 +53,7 @@ class ClvPage(Page):
             sizing_mode="stretch_width")
 
 
-def drift_status(drift: pl.DataFrame) -> pn.pane.Alert:
+def drift_status(drift: pl.DataFrame) -> pn.pane.HTML:
     """The latest drift check in one line, and the alerts written for drifting models."""
     if drift.height == 0:
         return note("No drift check yet: predictions are checked once their period has actual purchases.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,9 @@ class ConfigurationPage(Page):
                                            filename=config.name if config else "config.toml", label="Download")
         self.messages = pn.Column(sizing_mode="stretch_width", css_classes=["vm-config-messages"])
         self.progress = BuildProgressView(self.runner)
-        where = f"`{config}`" if config else "none (start the viewer with `--config CONFIG.toml` to apply)"
-        return pn.Column("## Configuration", pn.pane.Markdown(f"Active config: {where}"), pn.Row(*buttons, download),
+        where = f"<code>{escape(str(config))}</code>" if config else \
+            "none (start the viewer with <code>--config CONFIG.toml</code> to apply)"
+        return pn.Column("## Configuration", pn.pane.HTML(f"Active config: {where}"), pn.Row(*buttons, download),
                          self.editor, self.messages, self.progress.panel(), sizing_mode="stretch_width")
 
     def _check(self) -> bool:
@@ -69,8 +71,8 @@ class ConfigurationPage(Page):
         config = self.runner.config
         active = config.read_text(encoding="utf-8") if config and config.exists() else ""
         changes = diff(active, self.editor.value, str(config or "active"), "edited")
-        self.messages.objects = [pn.pane.Markdown(f"```diff\n{changes}\n```" if changes else
-                                                  "No change from the active config.", css_classes=["vm-diff"])]
+        self.messages.objects = [pn.pane.HTML(f"<pre>{escape(changes)}</pre>", css_classes=["vm-diff"]) if changes
+                                 else note("No change from the active config.")]
 
     def _apply(self, _event: Any) -> None:
         config = self.runner.config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 import holoviews as hv
@@ -48,7 +49,7 @@ class ExperimentsPage(Page):
         if arms.height == 0:
             return note("No experiment rows under these filters.")
         cards = pn.FlexBox(*[arm_card(r, arm) for r in arms.iter_rows(named=True)])
-        return pn.Column(pn.pane.Markdown(f"**{verdict(arms, arm)}**", css_classes=["vm-verdict"]),
+        return pn.Column(pn.pane.HTML(f"<b>{escape(verdict(arms, arm))}</b>", css_classes=["vm-verdict"]),
                          *srm_warning(arms), cards, pn.pane.HoloViews(rate_chart(arms, arm)),
                          data_table(arms, f"experiment_{self.choice.value}"), sizing_mode="stretch_width")
 
@@ -65,8 +66,8 @@ def arm_card(row: Mapping[str, Any], arm: str) -> pn.pane.HTML:
                   f"{number(row['lift_ci_high'], 'percent')})",
                   f"z = {number(row['z_score'])}, p = {number(row['z_p_val'], 'p')}",
                   f"Holm p = {number(row['p_holm'], 'p')}, BH p = {number(row['p_bh'], 'p')}"]
-    body = "".join(f"<div class='vm-kpi-line'>{line}</div>" for line in lines)
-    return pn.pane.HTML(f"<div class='vm-kpi'><div class='vm-kpi-title'>{row[arm]}</div>"
+    body = "".join(f"<div class='vm-kpi-line'>{escape(line)}</div>" for line in lines)
+    return pn.pane.HTML(f"<div class='vm-kpi'><div class='vm-kpi-title'>{escape(str(row[arm]))}</div>"
                         f"<div class='vm-kpi-value'>{number(row['CTR'], 'percent')}</div>{body}</div>",
                         css_classes=["vm-card"], width=280, margin=6)
 
@@ -95,7 +96,7 @@ def verdict(arms: pl.DataFrame, arm: str, alpha: float = ALPHA) -> str:
     return "; ".join(parts) + f", significant at the {alpha:.0%} level)."
 
 
-def srm_warning(arms: pl.DataFrame) -> list[pn.pane.Alert]:
+def srm_warning(arms: pl.DataFrame) -> list[pn.pane.HTML]:
     """A warning when the arm sizes differ from the expected split more than chance explains."""
     p = arms["srm_p_val"].drop_nulls()
     if p.len() and p[0] < SRM_ALPHA:

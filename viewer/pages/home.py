@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import panel as pn
 
 from viewer.kpis import first_metric
@@ -33,13 +35,13 @@ class HomePage(Page):
         specs = marts.specs()
         builds = marts.builds()
         copyright_ = specs.get("copyright") or {}
-        lines = [f"## {copyright_.get('name') or 'valuemarts'}",
-                 f"**Warehouse** `{marts.path}`",
-                 f"**Config** {specs['config_name']}, version {copyright_.get('version', 'n/a')} "
-                 f"({copyright_.get('version_date', 'undated')}), hash `{specs['config_hash'][:12]}`"]
+        lines = [f"## {escape(str(copyright_.get('name') or 'valuemarts'))}",
+                 f"**Warehouse** `{escape(str(marts.path))}`",
+                 f"**Config** {escape(specs['config_name'])}, version {escape(str(copyright_.get('version', 'n/a')))} "
+                 f"({escape(str(copyright_.get('version_date', 'undated')))}), hash `{specs['config_hash'][:12]}`"]
         if builds.height:
             last = builds.row(0, named=True)
-            lines.append(f"**Last build** {last['built_at']:%Y-%m-%d %H:%M:%S %Z} with config {last['config_name']} "
+            lines.append(f"**Last build** {last['built_at']:%Y-%m-%d %H:%M:%S %Z} with config {escape(last['config_name'])} "
                          f"(`{last['config_hash'][:12]}`); {builds.height} build(s) recorded")
         else:
             lines.append("**Last build** none recorded: the files are loaded but dbt has not built the marts")

@@ -4,6 +4,7 @@ rows under the chart and their CSV. The report shown is in the URL (`?page=repor
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 import panel as pn
@@ -14,7 +15,7 @@ from viewer.jobs import BuildRunner
 from viewer.pages import Page
 from viewer.plans import Plan, groupable, histogram_sql, plan_for
 from viewer.state import ViewerState
-from viewer.widgets import data_table, guarded
+from viewer.widgets import data_table, guarded, options
 
 _TAG = re.compile(r"^\[([^\]]+)\]\s*")
 
@@ -89,7 +90,7 @@ class ReportsPage(Page):
             self.filter_values.options = []
             return
         values = self.state.marts.report(spec["metric"], [column])[column].drop_nulls().unique().sort().to_list()
-        self.filter_values.options = {str(v): v for v in values}
+        self.filter_values.options = options(values)
 
     def _render(self) -> pn.viewable.Viewable:
         specs = self.state.marts.specs()
@@ -104,8 +105,9 @@ class ReportsPage(Page):
         extra = {column: list(self.filter_values.value)} if self.filter_values.value else None
         frame = self.fetch(plan, self.state.where(plan.metric, extra))
         chart = plan.draw(frame)
-        return pn.Column(pn.pane.Markdown(f"### {spec['description']}\n`{self.choice.report}`: {spec['type']} of "
-                                          f"{spec['metric']}, by {', '.join(plan.by) or 'nothing (all rows)'}"),
+        by = ", ".join(plan.by) or "nothing (all rows)"
+        return pn.Column(pn.pane.HTML(f"<h3>{escape(spec['description'])}</h3><code>{escape(self.choice.report)}</code>: "
+                                      f"{escape(spec['type'])} of {escape(spec['metric'])}, by {escape(by)}"),
                          pn.pane.HoloViews(chart, widget_type="scrubber", widget_location="bottom",
                                            css_classes=["vm-chart"]),
                          data_table(frame, self.choice.report), sizing_mode="stretch_width")
