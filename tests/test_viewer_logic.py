@@ -6,7 +6,6 @@ reports don't carry, against the marts' own columns computed by the same formula
 from __future__ import annotations
 
 import html
-import math
 import os
 import re
 import shutil
@@ -17,6 +16,7 @@ import polars as pl
 import pytest
 
 from valuemarts.api import Warehouse
+from valuemarts.cli import main
 from valuemarts.errors import ConfigErrors, ValueMartsError
 from viewer.app import check_address
 from viewer.charts.grids import heatmap_chart
@@ -236,12 +236,15 @@ def test_uploads_keep_only_file_names_and_loader_formats(tmp_path: Path, monkeyp
         save_uploads({}, tmp_path / "w.duckdb", "ih")
 
 
-def test_other_addresses_need_a_password() -> None:
+def test_other_addresses_need_a_password(demo_warehouse, monkeypatch, capsys) -> None:
     for address in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_address(address, None)
     with pytest.raises(ValueMartsError, match="VALUEMARTS_VIEWER_PASSWORD"):
         check_address("0.0.0.0", None)
     check_address("0.0.0.0", "secret")
+    monkeypatch.delenv("VALUEMARTS_VIEWER_PASSWORD", raising=False)
+    assert main(["serve", "--warehouse", str(demo_warehouse.warehouse), "--address", "0.0.0.0"]) == 1
+    assert "set a password first" in capsys.readouterr().err
 
 
 def shown(pane: object) -> str:
@@ -268,13 +271,12 @@ def test_a_swapped_warehouse_is_seen_and_not_served_from_cache(demo_warehouse, t
     assert not state.check_warehouse()
     other = tmp_path / "other.duckdb"
     shutil.copy2(demo_warehouse.warehouse, other)
-    Warehouse  # the swap a build does: a new file renamed over the old one
-    import duckdb  # the test makes the new file differ; the viewer itself never opens a connection
+    import duckdb  # the test writes the new file; the viewer itself never opens a connection
 
     con = duckdb.connect(str(other))
     con.execute("create table marts.viewer_probe as select 1 as x")
     con.close()
-    os.replace(other, path)
+    os.replace(other, path)   # the swap a build does: a new file renamed over the old one
     assert state.check_warehouse() and state.version == 1
     assert marts.query("select count(*) from information_schema.tables where table_name = 'viewer_probe'").item() == 1
     assert marts.query("select count(*) from marts.mart_file_loads").item() == before
@@ -307,4 +309,3 @@ def test_experiment_verdict_sentences() -> None:
     assert verdict(rows, "Arm") == "A trails control by 20.00% (Holm-adjusted p = 0.001, significant at the 5% level)."
     rows = rows.with_columns(pl.Series("p_holm", [None, 0.2, 0.4]))
     assert verdict(rows, "Arm").startswith("Not significant yet at the 5% level: the closest arm, A,")
-    assert math.isclose(0.05, 0.05)

@@ -44,7 +44,8 @@ class ReportsPage(Page):
         self.choice.param.watch(lambda _e: guarded(self._offer_columns), "report")
         chart = pn.bind(lambda *_: guarded(self._render), self.choice.param.report, self.filter_values, self.x,
                         self.y, self.color, self.state.param.version, self.state.param.filters)
-        return pn.Column("## Reports", self.on_data(lambda: guarded(self._offer_reports)),
+        reports = pn.bind(lambda _version: guarded(self._offer_reports), self.state.param.version)
+        return pn.Column("## Reports", pn.panel(reports),
                          pn.Row(self.filter_column, self.filter_values), self.generic,
                          pn.panel(chart, loading_indicator=True, sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
@@ -72,7 +73,8 @@ class ReportsPage(Page):
         metric = specs["metrics"][spec["metric"]]
         columns = groupable(metric)
         self.filter_column.options = ["(none)", *columns]
-        self.filter_column.value = "(none)"
+        if self.filter_column.value not in columns:
+            self.filter_column.value = "(none)"
         generic = spec.get("type") == "generic"
         self.generic.visible = generic
         if generic:
