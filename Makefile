@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 DEMO_DIR := data/demo
 DEMO_ROWS ?= 200000
 WAREHOUSE := data/warehouse.duckdb
+# The browser tests and `valuemarts screenshots` drive Debian's Chromium (never one Playwright downloads).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test install demo-data build clean
+.PHONY: demo test install browser demo-data build clean
 
 $(BIN)/valuemarts: pyproject.toml
 	command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -15,6 +17,12 @@ $(BIN)/valuemarts: pyproject.toml
 	touch $@
 
 install: $(BIN)/valuemarts
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	command -v apt-get >/dev/null 2>&1 || { echo "need Debian's chromium at $(CHROMIUM)"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo-data: install
 	$(BIN)/valuemarts demo-data --out $(DEMO_DIR) --rows $(DEMO_ROWS)
@@ -25,9 +33,9 @@ build: install
 
 demo: demo-data build
 	$(BIN)/valuemarts marts --warehouse $(WAREHOUSE)
-	@echo "The viewer is not built yet; query the marts with: $(BIN)/valuemarts sql \"select * from marts.mart_file_loads\""
+	$(BIN)/valuemarts serve --warehouse $(WAREHOUSE) --config $(DEMO_DIR)/config.toml
 
-test: install
+test: install browser
 	$(BIN)/python scripts/governance.py
 	$(BIN)/pytest -q -p no:cacheprovider
 

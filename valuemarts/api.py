@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import duckdb
 import polars as pl
@@ -32,6 +32,7 @@ from valuemarts.user_sql import query_read_only
 if TYPE_CHECKING:
     from valuemarts.ask import AskResult
     from valuemarts.build import BuildSummary
+    from valuemarts.config.compiler import CompiledConfig
 
 PathLike = Union[str, os.PathLike]
 Paths = Union[PathLike, Sequence[PathLike]]
@@ -263,6 +264,130 @@ class Warehouse:
         from valuemarts.ask import ask
 
         return ask(self._existing(), question, endpoint, model, api_key, timeout)
+    def specs(self) -> dict[str, Any]:
+        """The compiled config the warehouse was built with, as readers need it.
+
+        Readers (the viewer, `report`) must describe the marts with the config that built them,
+        not with whatever config file is on disk now.
+
+        Returns
+        -------
+        dict
+            config_name, config_hash, global_filters, metrics (each with its family and
+            group_columns), reports (each `[reports.*]` table, checked), copyright, ux, variants.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").specs()["global_filters"]  # doctest: +SKIP
+        ['Channel', 'Year', 'PlacementType', 'Issue', 'PropensitySource']
+        """
+        from valuemarts.reports.query import load_report_specs
+
+        return load_report_specs(self._existing())
+
+    def builds(self) -> pl.DataFrame:
+        """The successful dbt builds recorded in the warehouse, newest first.
+
+        Tells a reader when the marts it shows were made and with which config; empty for a
+        warehouse that was loaded but never built.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns built_at (timestamp with time zone), config_name, config_hash.
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").builds().row(0, named=True)["config_name"]  # doctest: +SKIP
+        'Demo'
+        """
+        from valuemarts.ingest.landing import BUILDS
+
+        con = connect(self._existing(), read_only=True)
+        try:
+            return con.execute(f"select built_at, config_name, config_hash from {BUILDS} order by built_at desc").pl()
+        except duckdb.CatalogException:
+            return pl.DataFrame(schema={"built_at": pl.Datetime(time_zone="UTC"), "config_name": pl.String,
+                                        "config_hash": pl.String})
+        finally:
+            con.close()
+
+    def input_paths(self) -> tuple[list[str], list[str]]:
+        """The IH and holdings paths of the last load, which a build without paths reuses.
+
+        A reader that adds files (the viewer's import) passes these plus its own, so the
+        warehouse keeps remembering every source it was built from.
+
+        Returns
+        -------
+        tuple of (list of str, list of str)
+            IH paths, holdings paths; empty lists when nothing was loaded yet.
+        """
+        if not self.path.exists():
+            return [], []
+        from valuemarts.ingest.landing import last_input_paths
+
+        con = connect(self.path, read_only=True)
+        try:
+            return last_input_paths(con)
+        finally:
+            con.close()
+
+    def loaded_columns(self) -> tuple[dict[str, str] | None, dict[str, str] | None]:
+        """The columns of the IH and holdings data already loaded, with their DuckDB types.
+
+        A config is checked against these (as `build` does after loading), so a column name
+        the data lacks is found before a build; (None, None) without a warehouse.
+        """
+        if not self.path.exists():
+            return None, None
+        from valuemarts.ingest.landing import loaded_column_types
+
+        con = connect(self.path, read_only=True)
+        try:
+            return loaded_column_types(con)
+        finally:
+            con.close()
+
+    def check_config(self, text: str) -> CompiledConfig:
+        """Validate a TOML config's text as `valuemarts compile` would for this warehouse.
+
+        Nothing is written: an editor can check a config before anything is applied.
+
+        Parameters
+        ----------
+        text : str
+            The TOML text (the reference system's format).
+
+        Returns
+        -------
+        CompiledConfig
+            The compiled config; `.warnings` are `key.path: message` lines, and
+            `.report_specs["config_hash"]` says whether it is the config the warehouse was
+            built with (compare with `builds()`).
+
+        Raises
+        ------
+        ConfigErrors
+            Every problem found, each with its TOML key path (`config` for a syntax error).
+
+        Examples
+        --------
+        >>> Warehouse.open("data/warehouse.duckdb").check_config("[metrics]\\nglobal_filters = 1")  # doctest: +SKIP
+        Traceback (most recent call last):
+        valuemarts.errors.ConfigErrors: metrics.global_filters: expected a list of strings, got 1
+        """
+        import tomllib
+
+        from valuemarts.config.compiler import compile_config
+        from valuemarts.errors import ConfigError, ConfigErrors
+
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigErrors([ConfigError("config", f"invalid TOML: {exc}")]) from exc
+        ih_columns, holdings_columns = self.loaded_columns()
+        return compile_config(raw, text, ih_columns=ih_columns, holdings_columns=holdings_columns)
 
     # ---- write ----------------------------------------------------------------------------
 
@@ -427,6 +552,22 @@ class Warehouse:
         if self.read_only:
             raise ValueMartsError(f"{what}: {self.path} is open read-only; "
                                   "use Warehouse(path, read_only=False) to load or build")
+
+
+def max_upload_bytes() -> int:
+    """The largest file a reader may hand over for a load: the unpacked-size limit of one archive.
+
+    An upload is bounded like what `load` unpacks from one archive, by the same setting
+    (VALUEMARTS_ARCHIVE_MAX_BYTES, default 2 GiB), so a file refused here would be refused there.
+
+    Examples
+    --------
+    >>> max_upload_bytes() > 0
+    True
+    """
+    from valuemarts.ingest.readers import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, _env_limit
+
+    return int(_env_limit(MAX_BYTES_ENV, DEFAULT_MAX_BYTES))
 
 
 def _path_list(paths: Paths | None) -> list[str] | None:

@@ -22,7 +22,7 @@ from valuemarts.interrupts import Interrupted
 from valuemarts.paths import check_warehouse_path, default_spark_warehouse, default_warehouse
 
 COMMANDS = ("demo_data", "compile", "load", "build", "report", "sql", "marts", "ask", "runs", "config", "experiments",
-            "verdict", "compare_configs", "init_config", "bench")
+            "verdict", "compare_configs", "init_config", "serve", "screenshots", "bench")
 
 
 def parser(warehouse: Path | None = None, command: str | None = None) -> argparse.ArgumentParser:

@@ -1,11 +1,11 @@
-"""`valuemarts bench ingest|metrics|model-quality|clv|report|compare|scale [--rows N ...]`: print a table,
-write JSON under bench/results/."""
+"""`valuemarts bench ingest|metrics|model-quality|clv|report|compare|scale|viewer [--rows N ...]`: print a
+table, write JSON under bench/results/."""
 
 from __future__ import annotations
 
 import argparse
 
-CHOICES = ("ingest", "metrics", "model-quality", "clv", "report", "compare", "scale")
+CHOICES = ("ingest", "metrics", "model-quality", "clv", "report", "compare", "scale", "viewer")
 
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
@@ -19,7 +19,8 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
                         "system (cdhdashboard, installed into bench/.reference-venv) and valuemarts on the same "
                         "generated files: time and peak memory of the full metric set and its reports, the append "
                         "of one day, agreement of the shared metrics; scale: full build and one-day append "
-                        "at several IH sizes")
+                        "at several IH sizes; viewer: first paint of the dashboard and the redraw after a "
+                        "filter change, in Chromium")
     p.add_argument("--rows", type=int, nargs="+", default=None, metavar="N",
                    help="IH rows (default 1000000; report: 100000); model-quality takes several sizes "
                         "(default 1000000 5000000), clv takes customers (default 100000 1000000), scale takes "
@@ -50,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.which == "scale":
         from valuemarts.bench.scale import SIZES, run as run_scale
         run_scale(args.rows or list(SIZES))
+    elif args.which == "viewer":
+        from viewer.bench import run as run_viewer
+        run_viewer((args.rows or [1_000_000])[0])
     else:
         from valuemarts.bench.report import run as run_report
         run_report((args.rows or [100_000])[0])

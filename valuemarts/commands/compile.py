@@ -8,8 +8,6 @@ from pathlib import Path
 
 from valuemarts.config.compiler import compile_file
 from valuemarts.config.output import write_compiled
-from valuemarts.duck import connect
-from valuemarts.ingest.landing import loaded_column_types
 from valuemarts.paths import compiled_dir, project_dir
 
 
@@ -24,7 +22,9 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    ih_columns, holdings_columns = _loaded_columns(args.warehouse)
+    from valuemarts.api import Warehouse
+
+    ih_columns, holdings_columns = Warehouse.open(args.warehouse).loaded_columns()
     compiled = compile_file(args.config, ih_columns=ih_columns, holdings_columns=holdings_columns)
     for warning in compiled.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -32,14 +32,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     return 0
 
-
-def _loaded_columns(warehouse: Path) -> tuple[dict[str, str] | None, dict[str, str] | None]:
-    """Columns of the data already loaded, with their types, so column names and expression types
-    are checked against real data."""
-    if not warehouse.exists():
-        return None, None
-    con = connect(warehouse, read_only=True)
-    try:
-        return loaded_column_types(con)
-    finally:
-        con.close()

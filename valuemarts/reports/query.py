@@ -34,8 +34,15 @@ class ReportRequest:
 
 
 def load_metrics(warehouse: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
-    """The compiled metrics the warehouse was built with (recorded in it by `valuemarts build`),
-    else those of the last `valuemarts compile` beside it (a warehouse built by plain dbt).
+    """The compiled metrics the warehouse was built with (`load_report_specs`' "metrics").
+    `con`: an open connection to the warehouse, to use instead of opening one."""
+    return load_report_specs(warehouse, con)["metrics"]
+
+
+def load_report_specs(warehouse: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+    """The compiled report specs the warehouse was built with (recorded in it by `valuemarts build`),
+    else those of the last `valuemarts compile` beside it (a warehouse built by plain dbt): config
+    name and hash, global filters, metrics, reports, copyright.
     `con`: an open connection to the warehouse, to use instead of opening one."""
     own = con is None
     con = connect(warehouse, read_only=True) if own else con
@@ -47,11 +54,11 @@ def load_metrics(warehouse: Path, con: duckdb.DuckDBPyConnection | None = None) 
         if own:
             con.close()
     if row is not None and row[0] is not None:
-        return json.loads(row[0])["metrics"]
+        return json.loads(row[0])
     specs = compiled_dir(warehouse) / "report_specs.json"
     if not specs.exists():
         raise ValueMartsError(f"{specs}: no compiled config; run `valuemarts build` or `valuemarts compile` first")
-    return json.loads(specs.read_text())["metrics"]
+    return json.loads(specs.read_text())
 
 
 def groupable_columns(metric: dict[str, Any]) -> list[str]:
