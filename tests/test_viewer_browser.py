@@ -30,7 +30,7 @@ from viewer.state import PAGES
 # What shows that each page drew its content (CSS selectors; they pierce Panel's shadow roots).
 PAGE_MARKERS = {"home": "text=Files loaded", "dashboard": "[data-kpi=ctr]", "reports": ".vm-chart",
                 "experiments": ".vm-verdict", "clv": "text=Value tiers", "data_import": "text=Validate and build",
-                "configuration": "text=Active config", "sql": "text=Run"}
+                "configuration": "text=Active config", "sql": "text=Run", "history": "text=Record verdict"}
 BUILD_SECONDS = 300
 
 
@@ -171,6 +171,22 @@ def test_the_sql_console_refuses_with_the_reason(page, viewer_url, demo_warehous
     message = page.locator(".vm-danger")
     message.wait_for(timeout=30_000)
     assert shown_text(message) == str(refused.value)
+    assert page.watch.errors == []
+
+
+def test_history_shows_the_ledger_and_records_a_verdict(page, viewer_url, demo_warehouse) -> None:
+    wh = Warehouse.open(demo_warehouse.warehouse)
+    open_page(page, viewer_url, "history")
+    same_rows(wh.runs(), downloaded_csv(page))   # the first table's download: the run ledger
+    before = wh.verdicts().height
+    note_text = "Orange wins <b>clearly</b>, 100%"
+    page.locator(".vm-verdict-note input").fill(note_text)
+    page.locator(".vm-record-verdict button").click()
+    page.locator(".vm-success >> text=Verdict recorded.").wait_for(timeout=30_000)
+    verdicts = wh.verdicts()
+    assert verdicts.height == before + 1
+    latest = verdicts.row(-1, named=True)
+    assert (latest["subject"], latest["decision"], latest["note"]) == ("experiment:BannerColour", "accept", note_text)
     assert page.watch.errors == []
 
 

@@ -309,3 +309,45 @@ def test_experiment_verdict_sentences() -> None:
     assert verdict(rows, "Arm") == "A trails control by 20.00% (Holm-adjusted p = 0.001, significant at the 5% level)."
     rows = rows.with_columns(pl.Series("p_holm", [None, 0.2, 0.4]))
     assert verdict(rows, "Arm").startswith("Not significant yet at the 5% level: the closest arm, A,")
+
+
+def test_history_page_reads_the_ledger_and_records_verdicts(demo_warehouse, tmp_path) -> None:
+    from datetime import date
+
+    from viewer.jobs import BuildRunner
+    from viewer.pages.history import HistoryPage, runs_between, trend_chart, verdict_subjects
+
+    wh = Warehouse.open(demo_warehouse.warehouse)
+    page = HistoryPage(ViewerState(Marts(demo_warehouse.warehouse)), BuildRunner(demo_warehouse.warehouse, None))
+    page.panel()
+    experiments = sorted(wh.experiment_history()["experiment"].unique().to_list())
+    reports = sorted(wh.specs()["reports"])
+    assert list(page.subject.options.values()) == [f"experiment:{e}" for e in experiments] + [f"report:{r}" for r in reports]
+    page.subject.value, page.decision.value, page.reason.value = f"report:{reports[0]}", "more-data", "too-few-units"
+    page.note_text.value, page.decided_by.value = "<i>wait</i> a week", "analyst"
+    before = wh.verdicts().height
+    page._record(None)
+    latest = wh.verdicts().row(-1, named=True)
+    assert wh.verdicts().height == before + 1
+    assert (latest["subject"], latest["decision"], latest["reason"], latest["note"], latest["decided_by"]) == (
+        f"report:{reports[0]}", "more-data", "too-few-units", "<i>wait</i> a week", "analyst")
+    table = page.verdicts_box.objects[-1].objects[1]
+    assert table.value["note"].tolist()[-1] == "<i>wait</i> a week" and shown(page.verdicts_box.objects[0]) == "Verdict recorded."
+    page.subject.options = {"dashboard": "dashboard"}   # not experiment:NAME or report:NAME
+    page.subject.value = "dashboard"
+    page._record(None)
+    assert "--subject" in shown(page.verdicts_box.objects[0]) and wh.verdicts().height == before + 1
+
+    runs = pl.DataFrame({"run_id": [1, 2, 3], "started_at": ["2026-11-01T23:59:59+00:00", "2026-11-02T00:00:00+00:00",
+                                                             "2026-11-04T12:00:00+00:00"]})
+    assert runs_between(runs, date(2026, 11, 2), date(2026, 11, 3))["run_id"].to_list() == [2]
+    assert runs_between(runs, None, date(2026, 11, 1))["run_id"].to_list() == [1]
+    assert verdict_subjects({}, pl.DataFrame()) == []
+    history = wh.experiment_history().filter(pl.col("experiment") == experiments[0])
+    chart = trend_chart(history, "lift")
+    curves = chart.traverse(lambda element: element, [hv.Curve])
+    assert sorted(c.label for c in curves) == sorted(history["arm"].unique().to_list())
+    for curve in curves:
+        arm = curve.label
+        expected = [float("nan") if v is None else v for v in history.filter(pl.col("arm") == arm)["lift"].to_list()]
+        assert curve.dimension_values("value").tolist() == pytest.approx(expected, nan_ok=True)

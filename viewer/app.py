@@ -19,6 +19,7 @@ from viewer.pages.configuration import ConfigurationPage
 from viewer.pages.dashboard import DashboardPage
 from viewer.pages.data_import import DataImportPage
 from viewer.pages.experiments import ExperimentsPage
+from viewer.pages.history import HistoryPage
 from viewer.pages.home import HomePage
 from viewer.pages.reports import ReportsPage
 from viewer.pages.sql import SqlPage
@@ -29,7 +30,7 @@ PASSWORD_ENV = "VALUEMARTS_VIEWER_PASSWORD"
 CHECK_MS = 1500   # how often a session looks for a new warehouse file and build progress
 PAGE_CLASSES = {"home": HomePage, "dashboard": DashboardPage, "reports": ReportsPage,
                  "experiments": ExperimentsPage, "clv": ClvPage, "data_import": DataImportPage,
-                 "configuration": ConfigurationPage, "sql": SqlPage}
+                 "configuration": ConfigurationPage, "sql": SqlPage, "history": HistoryPage}
 CSS = """
 .vm-card { border: 1px solid #dde2e8; border-radius: 8px; padding: 10px 12px; background: #fff; }
 .vm-kpi-title { font-size: 13px; color: #4a5560; text-transform: uppercase; letter-spacing: .03em; }

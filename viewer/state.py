@@ -21,6 +21,7 @@ PAGES = {
     "data_import": "Data import",
     "configuration": "Configuration",
     "sql": "SQL",
+    "history": "History",
 }
 
 
