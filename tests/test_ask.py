@@ -408,3 +408,37 @@ def test_csv_output_keeps_only_rows(demo_warehouse, endpoint, capsys):
     assert code == 0, err
     assert list(csv.reader(io.StringIO(out))) == [["label", "n"], ["a,b", "2"]]
     assert pl.read_csv(io.StringIO(out)).height == 1
+
+
+def test_the_viewer_chat_page_asks_shows_what_was_sent_and_refuses(demo_warehouse, endpoint):
+    """The Chat page (no server): nothing sent without an endpoint; an answer's SQL and rows shown
+    as Warehouse.sql gives them, with the prompt; a refused answer shows the reason and its SQL."""
+    import html as html_text
+    import re
+
+    from viewer.jobs import BuildRunner
+    from viewer.marts import Marts
+    from viewer.pages.chat import ChatPage
+    from viewer.state import ViewerState
+
+    def text(pane) -> str:
+        return html_text.unescape(re.sub(r"<[^>]+>", "", pane.object))
+
+    page = ChatPage(ViewerState(Marts(demo_warehouse.warehouse)), BuildRunner(demo_warehouse.warehouse, None))
+    page.panel()
+    page.question.value = "Clicks per channel?"
+    page._ask(None)
+    assert "no model endpoint" in text(page.answer.objects[0]) and endpoint.requests == []
+    query = "select \"Channel\", sum(\"Positives\") as clicks from marts.mart_engagement group by 1 order by 1"
+    endpoint.answer(f"Here:\n```sql\n{query}\n```")
+    page.endpoint.value, page.model.value = endpoint.url, "stub-model"
+    page._ask(None)
+    sql_pane, table, sent = page.answer.objects
+    expected = Warehouse.open(demo_warehouse.warehouse).sql(query)
+    assert table.objects[1].value["clicks"].tolist() == expected["clicks"].to_list()
+    assert "Channel" in text(sql_pane) and "Clicks per channel?" in text(sent.objects[0])
+    assert endpoint.requests[-1].body["model"] == "stub-model"
+    endpoint.answer("```sql\nDROP TABLE marts.mart_engagement\n```")
+    page._ask(None)
+    refusal, shown_sql = page.answer.objects[:2]
+    assert "vm-danger" in refusal.css_classes and "DROP TABLE" in text(shown_sql)

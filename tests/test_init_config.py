@@ -161,3 +161,29 @@ def test_bad_samples_are_named(tmp_path):
     existing = tmp_path / "config.toml"
     existing.write_text("keep me")
     assert main(["init-config", str(other), "-o", str(existing)]) == 1 and existing.read_text() == "keep me"
+
+
+def test_the_viewer_configuration_page_drafts_from_a_sample(tmp_path):
+    """The Configuration page's "Draft from sample" puts init-config's text in the editor, and
+    shows a bad sample's message instead."""
+    import html
+    import re
+
+    from viewer.jobs import BuildRunner
+    from viewer.marts import Marts
+    from viewer.pages.configuration import ConfigurationPage
+    from viewer.state import ViewerState
+
+    rows = [ih_row(f"I{i}", label) for i, label in enumerate(["Impression", "Clicked", "Pending"])]
+    sample = _sample(tmp_path, rows)
+    warehouse = tmp_path / "none.duckdb"
+    page = ConfigurationPage(ViewerState(Marts(warehouse)), BuildRunner(warehouse, None))
+    page.panel()
+    page.samples.value = f"{sample}\n"
+    page._draft(None)
+    assert page.editor.value == draft_config([sample])
+    assert "Drafted from 1 sample path(s)" in html.unescape(re.sub(r"<[^>]+>", "", page.messages.objects[0].object))
+    page.samples.value = str(tmp_path / "missing")
+    page._draft(None)
+    assert "no such file or folder" in page.messages.objects[0].object
+    assert page.editor.value == draft_config([sample])   # the draft stays

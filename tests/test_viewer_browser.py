@@ -30,7 +30,8 @@ from viewer.state import PAGES
 # What shows that each page drew its content (CSS selectors; they pierce Panel's shadow roots).
 PAGE_MARKERS = {"home": "text=Files loaded", "dashboard": "[data-kpi=ctr]", "reports": ".vm-chart",
                 "experiments": ".vm-verdict", "clv": "text=Value tiers", "data_import": "text=Validate and build",
-                "configuration": "text=Active config", "sql": "text=Run", "history": "text=Record verdict"}
+                "configuration": "text=Active config", "sql": "text=Run", "history": "text=Record verdict",
+                "chat": "text=Chat with the marts"}
 BUILD_SECONDS = 300
 
 

@@ -14,6 +14,7 @@ from valuemarts.errors import ValueMartsError
 from viewer.jobs import BuildRunner
 from viewer.kpis import dashboard_kpis
 from viewer.marts import Marts
+from viewer.pages.chat import ChatPage
 from viewer.pages.clv import ClvPage
 from viewer.pages.configuration import ConfigurationPage
 from viewer.pages.dashboard import DashboardPage
@@ -30,7 +31,8 @@ PASSWORD_ENV = "VALUEMARTS_VIEWER_PASSWORD"
 CHECK_MS = 1500   # how often a session looks for a new warehouse file and build progress
 PAGE_CLASSES = {"home": HomePage, "dashboard": DashboardPage, "reports": ReportsPage,
                  "experiments": ExperimentsPage, "clv": ClvPage, "data_import": DataImportPage,
-                 "configuration": ConfigurationPage, "sql": SqlPage, "history": HistoryPage}
+                 "configuration": ConfigurationPage, "sql": SqlPage, "history": HistoryPage,
+                "chat": ChatPage}
 CSS = """
 .vm-card { border: 1px solid #dde2e8; border-radius: 8px; padding: 10px 12px; background: #fff; }
 .vm-kpi-title { font-size: 13px; color: #4a5560; text-transform: uppercase; letter-spacing: .03em; }

@@ -22,6 +22,7 @@ PAGES = {
     "configuration": "Configuration",
     "sql": "SQL",
     "history": "History",
+    "chat": "Chat",
 }
 
 

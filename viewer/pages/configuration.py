@@ -39,10 +39,33 @@ class ConfigurationPage(Page):
                                            filename=config.name if config else "config.toml", label="Download")
         self.messages = pn.Column(sizing_mode="stretch_width", css_classes=["vm-config-messages"])
         self.progress = BuildProgressView(self.runner)
+        ih, holdings = self.state.marts.warehouse.input_paths()
+        self.samples = pn.widgets.TextAreaInput(label="Sample files or folders on this machine, one per line",
+                                                value="\n".join(ih + holdings), height=70, sizing_mode="stretch_width",
+                                                css_classes=["vm-draft-samples"])
+        draft = pn.widgets.Button(label="Draft from sample", css_classes=["vm-draft"])
+        draft.on_click(self._draft)
         where = f"<code>{escape(str(config))}</code>" if config else \
             "none (start the viewer with <code>--config CONFIG.toml</code> to apply)"
         return pn.Column("## Configuration", pn.pane.HTML(f"Active config: {where}"), pn.Row(*buttons, download),
-                         self.editor, self.messages, self.progress.panel(), sizing_mode="stretch_width")
+                         self.editor, self.messages, self.progress.panel(),
+                         pn.Card(self.samples, draft, title="Draft a config from a sample (init-config)",
+                                 collapsed=True, sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
+
+    def _draft(self, _event: Any) -> None:
+        """The editor gets a config drafted from the samples (`valuemarts init-config`), to review,
+        validate and apply; the active config stays as it is until then."""
+        from valuemarts.api import draft_config
+
+        samples = [line.strip() for line in self.samples.value.splitlines() if line.strip()]
+        try:
+            self.editor.value = draft_config(samples)
+        except ValueMartsError as exc:
+            self.messages.objects = [error_box(exc)]
+            return
+        self.messages.objects = [note(f"Drafted from {len(samples)} sample path(s): review the commented choices, "
+                                      "then Validate and Apply.", "success")]
 
     def _check(self) -> bool:
         """Validate the editor's text: messages below it and at their lines; True when it compiles."""
