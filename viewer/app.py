@@ -41,9 +41,9 @@ CSS = """
 """
 
 
-def create_app(marts: Marts, config: Path | None, runner: BuildRunner) -> pn.template.BootstrapTemplate:
+def create_app(marts: Marts, runner: BuildRunner) -> pn.template.BootstrapTemplate:
     """One session's viewer: pages are built the first time they are shown, then kept."""
-    state = ViewerState(marts, config)
+    state = ViewerState(marts)
     if pn.state.location is not None:
         pn.state.location.sync(state, {"page": "page"})
     built: dict[str, pn.viewable.Viewable] = {}
@@ -103,7 +103,7 @@ def serve(warehouse: Path, config: Path | None = None, port: int = 5006, address
     host = "127.0.0.1" if address in ("0.0.0.0", "::") else address
     origins = ["*"] if password else [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     auth = {"basic_auth": password, "cookie_secret": secrets.token_hex(32)} if password else {}
-    server = pn.serve({"/": lambda: create_app(marts, config, runner)}, port=port, address=address, show=False,
+    server = pn.serve({"/": lambda: create_app(marts, runner)}, port=port, address=address, show=False,
                       start=False, title="valuemarts", websocket_origin=origins, **auth)
     server.start()
     on_ready(f"http://{host}:{server.port}/")

@@ -3,7 +3,6 @@ warehouse file the pages show (bumped when a build swaps a new file in)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import param
@@ -37,10 +36,9 @@ class ViewerState(param.Parameterized):
     filters = param.Dict(default={}, doc="global filter column -> chosen values; absent means all")
     version = param.Integer(default=0, doc="bumped each time the warehouse file changes")
 
-    def __init__(self, marts: Marts, config: Path | None = None, **params: Any) -> None:
+    def __init__(self, marts: Marts, **params: Any) -> None:
         super().__init__(**params)
         self.marts = marts
-        self.config = config
         self._seen: Stamp | None = marts.stamp()
 
     def check_warehouse(self) -> bool:

@@ -32,8 +32,9 @@ def csv_text(frame: pl.DataFrame) -> str:
     return out.getvalue()
 
 
-def data_table(frame: pl.DataFrame, name: str, rows: Callable[[], pl.DataFrame] | None = None) -> pn.Column:
-    """A table of `frame`, paged on the server and capped at ROW_CAP rows, with a CSV download.
+def data_table(frame: pl.DataFrame, name: str) -> pn.Column:
+    """A table of `frame`, paged on the server and capped at ROW_CAP rows, with a CSV download
+    of every row.
 
     Parameters
     ----------
@@ -41,15 +42,12 @@ def data_table(frame: pl.DataFrame, name: str, rows: Callable[[], pl.DataFrame] 
         The rows to show.
     name : str
         The download's file name, without `.csv`.
-    rows : callable, optional
-        Gives the rows to download when asked (default: `frame`), for a frame that is shown
-        capped but downloaded whole.
     """
     shown = displayable(frame.head(ROW_CAP))
     note = f"{frame.height:,} rows" + (f"; the first {ROW_CAP:,} shown, the CSV has all" if frame.height > ROW_CAP else "")
     table = pn.widgets.Tabulator(shown.to_pandas(), pagination="remote", page_size=PAGE_SIZE, disabled=True,
                                  show_index=False, sizing_mode="stretch_width")
-    download = pn.widgets.FileDownload(callback=lambda: io.StringIO(csv_text(rows() if rows else frame)),
+    download = pn.widgets.FileDownload(callback=lambda: io.StringIO(csv_text(frame)),
                                        filename=f"{name}.csv", label="Download CSV", color="primary",
                                        width=160, css_classes=["vm-csv"])
     return pn.Column(pn.Row(download, pn.pane.Markdown(note, margin=(12, 10))), table, sizing_mode="stretch_width")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import holoviews as hv
+import hvplot.pandas  # noqa: F401  (registers .hvplot on pandas frames)
 import polars as pl
 
 from viewer.charts.common import ACCENT, facets, field, pandas

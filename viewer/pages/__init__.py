@@ -14,7 +14,6 @@ from viewer.state import ViewerState
 class Page:
     """A page of the viewer: `panel()` is its content, built once per session."""
 
-
     def __init__(self, state: ViewerState, runner: BuildRunner) -> None:
         self.state = state
         self.runner = runner
@@ -22,8 +21,7 @@ class Page:
     def panel(self) -> pn.viewable.Viewable:
         raise NotImplementedError
 
-    def on_data(self, render: Any, defer: bool = False) -> pn.viewable.Viewable:
-        """`render()` redrawn whenever the warehouse or the global filters change; `defer` draws
-        it only once the rest of the page is on screen (for parts below the fold)."""
+    def on_data(self, render: Any) -> pn.viewable.Viewable:
+        """`render()` redrawn whenever the warehouse or the global filters change."""
         return pn.panel(pn.bind(lambda _v, _f: render(), self.state.param.version, self.state.param.filters),
-                        loading_indicator=True, defer_load=defer, sizing_mode="stretch_width")
+                        loading_indicator=True, sizing_mode="stretch_width")
