@@ -65,11 +65,13 @@ def load_spark(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
 
 def build_spark(config: Path, warehouse: Path, ih_paths: list[str] | None = None,
                 holdings_paths: list[str] | None = None, full_refresh: bool = False,
-                log: Callable[[str], None] = print, wait: bool = False) -> BuildSummary:
+                log: Callable[[str], None] = print, wait: bool = False, data_tests: bool = True) -> BuildSummary:
     """Load new files into a Spark warehouse and build its models on Spark, all in full.
 
     Same arguments as `load_spark`; `full_refresh` reloads every file as well (the models are
-    always rebuilt in full on Spark).
+    always rebuilt in full on Spark). `data_tests` False builds the seeds and models without dbt's data
+    tests: each test is a Spark job of its own, about a third of a small build's time; the
+    equality test against DuckDB, whose build runs them, uses it.
 
     Raises
     ------
@@ -89,7 +91,9 @@ def build_spark(config: Path, warehouse: Path, ih_paths: list[str] | None = None
         summary = _land(config, spark_warehouse, ih_paths, holdings_paths, log)
         log("running dbt build on Spark (every model in full)")
         compiled = yaml.safe_load((compiled_dir(spark_warehouse.landing_db) / "vars.yml").read_text())["valuemarts"]
-        result = run_dbt(["build", "--selector", "spark", "--full-refresh", "--exclude-resource-type", "unit_test"],
+        skipped = ["unit_test"] if data_tests else ["unit_test", "test"]
+        excluded = [flag for kind in skipped for flag in ("--exclude-resource-type", kind)]
+        result = run_dbt(["build", *excluded, "--selector", "spark", "--full-refresh"],
                          spark_warehouse.landing_db, spark_vars(compiled), log=log, target="spark")
         summary.models_built = result.models_built
     summary.seconds = time.monotonic() - started
