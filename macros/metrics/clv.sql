@@ -52,7 +52,7 @@ select
 from {{ purchases }} as purchases
 inner join windows on purchases.metric_name = windows.metric_name
 where purchases.purchase_date <= windows.observation_end
-    and purchases.purchase_date > {{ dbt.dateadd('month', '-windows.lifespan_months', 'windows.observation_end') }}
+    and purchases.purchase_date > {{ vm_months_before('windows.observation_end', 'windows.lifespan_months') }}
 {%- endmacro %}
 
 

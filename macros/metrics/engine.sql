@@ -156,3 +156,12 @@
 {% macro default__vm_anti_join() -%}anti join{%- endmacro %}
 
 {% macro spark__vm_anti_join() -%}left anti join{%- endmacro %}
+
+{#- The date `months` (an SQL expression) months before `date_expr`. dbt.dateadd does this in
+    models, but the CLV scoring macros are also rendered outside dbt (reports), where `dbt` is
+    unknown. -#}
+{% macro vm_months_before(date_expr, months) -%}{{ adapter.dispatch('vm_months_before', 'valuemarts')(date_expr, months) }}{%- endmacro %}
+
+{% macro default__vm_months_before(date_expr, months) -%}{{ date_expr }} - to_months({{ months }}){%- endmacro %}
+
+{% macro spark__vm_months_before(date_expr, months) -%}add_months({{ date_expr }}, -({{ months }})){%- endmacro %}
