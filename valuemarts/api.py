@@ -479,13 +479,8 @@ class Warehouse:
         """Every config version builds and loads used: name, version, content hash, first use,
         how many runs used it and when last."""
         from valuemarts.history.configs import config_versions
-        from valuemarts.history.store import connect_history
 
-        con = connect_history(self.path)
-        try:
-            return config_versions(con)
-        finally:
-            con.close()
+        return config_versions(self.path)
 
     def config_text(self, version: int, config_name: str | None = None) -> str:
         """The exact TOML of a config version (of `config_name`; default: the most recent name).
@@ -495,13 +490,8 @@ class Warehouse:
         >>> Path("restored.toml").write_text(Warehouse.open().config_text(2))  # doctest: +SKIP
         """
         from valuemarts.history.configs import config_text
-        from valuemarts.history.store import connect_history
 
-        con = connect_history(self.path)
-        try:
-            return config_text(con, version, config_name)
-        finally:
-            con.close()
+        return config_text(self.path, version, config_name)
 
     def config_diff(self, old_version: int, new_version: int, config_name: str | None = None) -> pl.DataFrame:
         """Two config versions compared by TOML key path: key, change (added, removed, changed),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from valuemarts.errors import ValueMartsError
-from valuemarts.history.store import frame, now, transaction
+from valuemarts.history.store import frame, now, opened_history, transaction
 
 
 def record_config(con: sqlite3.Connection, config_name: str, toml_text: str) -> int:
@@ -39,9 +40,10 @@ def record_config(con: sqlite3.Connection, config_name: str, toml_text: str) -> 
     return found[0]
 
 
-def config_versions(con: sqlite3.Connection) -> pl.DataFrame:
+def config_versions(warehouse: Path) -> pl.DataFrame:
     """Every recorded version: name, number, content hash, when first used, and the runs that used it."""
-    return frame(con, """
+    with opened_history(warehouse) as con:
+        return frame(con, """
         select v.config_name, v.version, v.content_hash, v.created_at,
                count(r.run_id) as runs, max(r.started_at) as last_used_at
         from config_versions as v
@@ -50,7 +52,7 @@ def config_versions(con: sqlite3.Connection) -> pl.DataFrame:
         order by v.config_name, v.version""")
 
 
-def config_text(con: sqlite3.Connection, version: int, config_name: str | None = None) -> str:
+def config_text(warehouse: Path, version: int, config_name: str | None = None) -> str:
     """The exact TOML of `version` (of `config_name`; None: the name of the most recent version).
 
     Raises
@@ -58,12 +60,13 @@ def config_text(con: sqlite3.Connection, version: int, config_name: str | None =
     ValueMartsError
         No such version, or no configs recorded yet.
     """
-    name = config_name if config_name is not None else latest_config_name(con)
-    row = con.execute("select toml from config_versions where config_name = ? and version = ?",
-                      (name, version)).fetchone()
-    if row is None:
+    with opened_history(warehouse) as con:
+        name = config_name if config_name is not None else latest_config_name(con)
+        row = con.execute("select toml from config_versions where config_name = ? and version = ?",
+                          (name, version)).fetchone()
         known = [v for (v,) in con.execute("select version from config_versions where config_name = ? order by 1",
                                            (name,))]
+    if row is None:
         raise ValueMartsError(f"config {name!r} has no version {version} (versions: {known or 'none'})")
     return row[0]
 

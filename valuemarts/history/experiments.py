@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from valuemarts.history.store import connect_history, frame, now, transaction
+from valuemarts.history.store import frame, now, opened_history, transaction
 
 # The level at which an arm counts as significant, on its Holm-adjusted p-value: the same
 # reading the experiment page gives.
@@ -64,15 +64,12 @@ def experiment_history(warehouse: Path, experiment: str | None = None) -> pl.Dat
     p-value below SIGNIFICANCE_LEVEL) in one snapshot and not in a later one: a decision taken
     at the first date would have been premature.
     """
-    con = connect_history(warehouse)
-    try:
+    with opened_history(warehouse) as con:
         snapshots = frame(con, """
             select s.*, r.started_at as run_started_at
             from experiment_snapshots as s join runs as r using (run_id)
             where ? is null or s.experiment = ?
             order by s.metric_name, s.experiment, s.arm, s.run_id""", (experiment, experiment))
-    finally:
-        con.close()
     if snapshots.is_empty():
         return snapshots.with_columns(pl.lit(None, pl.Boolean).alias("peeking"), pl.lit(None, pl.String).alias("peeking_dates"))
     flags = peeking_flags(snapshots)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from valuemarts.history.store import connect_history, frame, now
+from valuemarts.history.store import connect_history, frame, now, opened_history
 
 if TYPE_CHECKING:
     from valuemarts.build import BuildSummary
@@ -76,12 +76,9 @@ def _finish(run: Run, status: str, error: str | None) -> None:
 
 def runs(warehouse: Path, limit: int | None = None) -> pl.DataFrame:
     """The ledger, newest run first (all runs, or the last `limit`)."""
-    con = connect_history(warehouse)
-    try:
+    with opened_history(warehouse) as con:
         return frame(con, "select * from runs order by run_id desc" + (" limit ?" if limit else ""),
                      (limit,) if limit else ())
-    finally:
-        con.close()
 
 
 def _version(distribution: str) -> str | None:

@@ -123,3 +123,14 @@ def transaction(con: sqlite3.Connection) -> Iterator[None]:
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+@contextlib.contextmanager
+def opened_history(warehouse: Path) -> Iterator[sqlite3.Connection]:
+    """The history of `warehouse` for one call, closed after it (sqlite3's own context manager
+    commits but does not close)."""
+    con = connect_history(warehouse)
+    try:
+        yield con
+    finally:
+        con.close()

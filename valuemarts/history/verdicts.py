@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from valuemarts.errors import ValueMartsError
-from valuemarts.history.store import connect_history, frame, now, transaction
+from valuemarts.history.store import frame, now, opened_history, transaction
 
 DECISIONS = ("accept", "reject", "more-data")
 SUBJECT_KINDS = ("experiment", "report")
@@ -43,25 +43,19 @@ def add_verdict(warehouse: Path, subject: str, decision: str, reason: str, note:
         raise ValueMartsError(f"--decision: expected one of {', '.join(DECISIONS)}, got {decision!r}")
     if reason not in REASONS:
         raise ValueMartsError(f"--reason: expected one of {', '.join(REASONS)}, got {reason!r}")
-    con = connect_history(warehouse)
-    try:
+    with opened_history(warehouse) as con:
         with transaction(con):
             cursor = con.execute(
                 "insert into verdicts (subject, decision, reason, note, decided_by, decided_at) values (?, ?, ?, ?, ?, ?)",
                 (subject, decision, reason, note, decided_by or _user(), now()))
         return cursor.lastrowid
-    finally:
-        con.close()
 
 
 def verdicts(warehouse: Path, subject: str | None = None) -> pl.DataFrame:
     """Every verdict (on `subject` only, if given), oldest first."""
-    con = connect_history(warehouse)
-    try:
+    with opened_history(warehouse) as con:
         return frame(con, "select * from verdicts where ? is null or subject = ? order by verdict_id",
                      (subject, subject))
-    finally:
-        con.close()
 
 
 def _user() -> str:
