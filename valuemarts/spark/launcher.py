@@ -36,6 +36,7 @@ from valuemarts.spark.session import SparkWarehouse, spark_session
 
 if TYPE_CHECKING:
     from dbt.artifacts.schemas.run import RunExecutionResult
+    from dbt.cli.main import dbtRunnerResult
     from pyspark.sql import SparkSession
 
 # The dbt selection of what dbt-spark can build (selectors.yml); the launcher builds the rest.
@@ -111,7 +112,8 @@ def _run_python(spark: SparkSession, node: dict[str, Any], nodes: dict[str, dict
         run_python_model(spark, node, nodes, project)
     except Exception:
         print(f"{_clock()}  {position} ERROR creating python table model {name} "
-              f"[ERROR in {time.monotonic() - started:.2f}s]\nError in python model {name}:\n{traceback.format_exc()}")
+              f"[ERROR in {time.monotonic() - started:.2f}s]\nError in python model {name}:\n{traceback.format_exc()}",
+              flush=True)
         return 1
     print(f"{_clock()}  {position} OK created python table model {name} [OK in {time.monotonic() - started:.2f}s]",
           flush=True)
@@ -132,7 +134,7 @@ def reselected(dbt_args: list[str], names: tuple[str, ...]) -> list[str]:
     return [*dbt_args[:at], "--select", *names, *dbt_args[at + len(SPARK_SELECTION):]]
 
 
-def _exit_code(result: Any) -> int:
+def _exit_code(result: dbtRunnerResult) -> int:
     if result.exception is not None:
         print(f"dbt could not run: {result.exception}", file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def spark_relation(node: dict[str, Any]) -> str:
     """The quoted `schema`.`table` where dbt puts a manifest node on Spark."""
-    return f"{quote_spark_ident(node['schema'])}.{quote_spark_ident(node['alias'] or node['name'])}"
+    return f"{quote_spark_ident(node['schema'])}.{quote_spark_ident(node['alias'])}"
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class ModelContext:
 
 
 def run_python_model(spark: SparkSession, node: dict[str, Any], nodes: dict[str, dict[str, Any]],
-                     project: Path) -> int:
+                     project: Path) -> None:
     """Run one dbt Python model on Spark and write its table (replacing the previous one).
 
     Parameters
@@ -92,11 +92,6 @@ def run_python_model(spark: SparkSession, node: dict[str, Any], nodes: dict[str,
         Every manifest node by unique id, to find where the model's refs are.
     project : Path
         The dbt project folder the node's file path is relative to.
-
-    Returns
-    -------
-    int
-        Rows written.
 
     Raises
     ------
@@ -113,4 +108,3 @@ def run_python_model(spark: SparkSession, node: dict[str, Any], nodes: dict[str,
     spark.sql(f"create schema if not exists {quote_spark_ident(node['schema'])}")
     (spark.createDataFrame(frame.to_arrow()).write.mode("overwrite")
      .format(node["config"].get("file_format") or "parquet").saveAsTable(spark_relation(node)))
-    return frame.height
