@@ -18,8 +18,11 @@
     md5({{ null_safe_key_text(columns) }})
 {%- endmacro %}
 
+{#- NULL is the text `\x00` (backslash, x, 0, 0) in a key: a literal of the engine's quoting
+    (vm_string), since Spark reads a backslash in a literal as an escape, so the text keys
+    (customer_key) are the same on both engines. -#}
 {% macro null_safe_key_text(columns) -%}
-    concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as {{ dbt.type_string() }}), '\x00'){{ ", " if not loop.last }}{% endfor %})
+    concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as {{ dbt.type_string() }}), {{ vm_string('\\x00') }}){{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Staged IH after the config's global filter, with its two keys: `_interaction_key` (an offer:

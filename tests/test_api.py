@@ -156,6 +156,11 @@ def test_dbt_lines_condense_to_one_per_finished_model() -> None:
         "12:00:00  1 of 1 ERROR hook: valuemarts.on-run-start.0 ..... [ERROR in 0.02s]":
             "  1/1 ERROR valuemarts.on-run-start.0 (hook, 0.02s)",
         "12:00:05  Done. PASS=38 WARN=0 ERROR=1 SKIP=1 NO-OP=0 TOTAL=40": "  dbt done: PASS=38 WARN=0 ERROR=1 SKIP=1 NO-OP=0 TOTAL=40",
+        # The Spark launcher's lines: a Python model it ran, the CLV files it wrote.
+        "12:00:06  2 of 5 OK created python table model intermediate.int_clv__model_fits [OK in 1.24s]":
+            "  2/5 OK    intermediate.int_clv__model_fits (table, 1.24s)",
+        "CLV files: 2 model card(s) and alert(s) under ['/data/spark/clv_model_cards']\n":
+            "CLV files: 2 model card(s) and alert(s) under ['/data/spark/clv_model_cards']",
     }
     assert {line: progress_line(line) for line in lines} == lines
 

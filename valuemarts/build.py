@@ -171,11 +171,11 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
     if swapped and summary.models_built and clv_rebuilt:
         # Files (model cards, drift alerts) only for a warehouse that went live, from its marts,
         # and only when the CLV marts were rebuilt (an IH append leaves them, and the files, as they are).
-        from valuemarts.clv_files import write_clv_files  # pulls in scikit-learn: only when CLV files are written
+        from valuemarts.clv_files import write_clv_files, written_line  # pulls in scikit-learn: only when CLV files are written
 
         written = write_clv_files(warehouse)
         if written:
-            log(f"CLV files: {len(written)} model card(s) and alert(s) under {sorted({str(p.parent) for p in written})}")
+            log(written_line(written))
     return summary
 
 

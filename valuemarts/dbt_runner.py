@@ -114,11 +114,13 @@ _NODE_DONE = re.compile(r"(?P<index>\d+) of (?P<total>\d+) (?P<status>OK|PASS|WA
                         r"(?P<what>.*?)[ .]*\[(?P<result>[^\]]*)\]\s*$")
 _SECONDS = re.compile(r"in (\d+(?:\.\d+)?s)")
 _DONE = re.compile(r"Done\. (PASS=.*)$")
+CLV_FILES = "CLV files: "  # how the line of the files a build wrote starts (valuemarts.clv_files.written_line)
 
 
 def progress_line(line: str) -> str | None:
     """dbt's line for a finished node, condensed to one line; None for other lines, passed tests
-    and hooks that went well.
+    and hooks that went well. The Spark launcher's lines say the same of the Python models it runs,
+    and it names the CLV files it wrote in a line of its own (valuemarts.spark.launcher), kept as it is.
 
     Examples
     --------
@@ -128,6 +130,8 @@ def progress_line(line: str) -> str | None:
     >>> progress_line("12:01:03  19 of 149 PASS not_null_int_ih__interactions__row_key .... [PASS in 0.02s]") is None
     True
     """
+    if line.startswith(CLV_FILES):
+        return line.rstrip()
     done = _DONE.search(line)
     if done:
         return f"  dbt done: {done.group(1).strip()}"

@@ -213,7 +213,7 @@ scored as (
 select
     scored.*,
     concat(scored.r_score, scored.f_score, scored.m_score) as rfm_code,
-    round((scored.r_score + scored.f_score + scored.m_score) / 3.0, 2) as rfm_score,
+    round(cast(scored.r_score + scored.f_score + scored.m_score as double) / 3, 2) as rfm_score,
     coalesce(segments.rfm_segment, 'Unknown') as rfm_segment
 from scored
 left join {{ segments }} as segments

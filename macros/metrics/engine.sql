@@ -157,11 +157,32 @@
 
 {% macro spark__vm_anti_join() -%}left anti join{%- endmacro %}
 
-{#- The date `months` (an SQL expression) months before `date_expr`. dbt.dateadd does this in
-    models, but the CLV scoring macros are also rendered outside dbt (reports), where `dbt` is
-    unknown. -#}
-{% macro vm_months_before(date_expr, months) -%}{{ adapter.dispatch('vm_months_before', 'valuemarts')(date_expr, months) }}{%- endmacro %}
+{#- The date `months` (an SQL integer expression) months after date `date_expr`, a date on both
+    engines (DuckDB's date + interval is a timestamp). dbt.dateadd does this in models, but the
+    CLV scoring macros are also rendered outside dbt (reports), where `dbt` is unknown. -#}
+{% macro vm_add_months(date_expr, months) -%}{{ adapter.dispatch('vm_add_months', 'valuemarts')(date_expr, months) }}{%- endmacro %}
 
-{% macro default__vm_months_before(date_expr, months) -%}{{ date_expr }} - to_months({{ months }}){%- endmacro %}
+{% macro default__vm_add_months(date_expr, months) -%}cast({{ date_expr }} + to_months({{ months }}) as date){%- endmacro %}
 
-{% macro spark__vm_months_before(date_expr, months) -%}add_months({{ date_expr }}, -({{ months }})){%- endmacro %}
+{% macro spark__vm_add_months(date_expr, months) -%}add_months({{ date_expr }}, {{ months }}){%- endmacro %}
+
+{#- The date `months` months before `date_expr`. -#}
+{% macro vm_months_before(date_expr, months) -%}{{ vm_add_months(date_expr, '-(' ~ months ~ ')') }}{%- endmacro %}
+
+{#- Select-list items unnesting a JSON array of records (text) into one row per record and one
+    column per field; `fields` is a list of (name, type) pairs, types in DuckDB's spelling. -#}
+{% macro vm_json_records(json_expr, fields) -%}
+    {{ adapter.dispatch('vm_json_records', 'valuemarts')(json_expr, fields) }}
+{%- endmacro %}
+
+{% macro default__vm_json_records(json_expr, fields) -%}
+    unnest(from_json({{ json_expr }}, '[{
+        {%- for name, type in fields %}"{{ name }}": "{{ type }}"{{ ", " if not loop.last }}{% endfor -%}
+    }]'), recursive := true)
+{%- endmacro %}
+
+{% macro spark__vm_json_records(json_expr, fields) -%}
+    inline(from_json({{ json_expr }}, 'array<struct<
+        {%- for name, type in fields %}`{{ name }}`: {{ vm_type(type) }}{{ ", " if not loop.last }}{% endfor -%}
+    >>'))
+{%- endmacro %}

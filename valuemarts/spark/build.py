@@ -2,11 +2,11 @@
 
 Loading is the DuckDB loader's (valuemarts.build.load: the same discovery, validation, load log,
 lock and run ledger) into the warehouse's loads.duckdb, then its landing tables written as parquet
-for Spark. A build loads, then runs `dbt build` on Spark in the launcher process, every model in
-full (Spark without Delta or Iceberg can't delete rows, so nothing is incremental there) and only
-the models Spark can build (the `spark` selector: no CLV Python models). Spark writes its tables
-in place: unlike DuckDB's file swap, a failed Spark build leaves the models it did not reach as
-the previous build left them.
+for Spark. A build loads, then runs `dbt build --selector spark` in the launcher process, which
+goes on with the dbt Python models that selector leaves out and what is built from them
+(valuemarts.spark.launcher): every model, each in full (Spark without Delta or Iceberg can't
+delete rows, so nothing is incremental there). Spark writes its tables in place: unlike DuckDB's
+file swap, a failed Spark build leaves the models it did not reach as the previous build left them.
 """
 
 from __future__ import annotations

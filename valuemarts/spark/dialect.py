@@ -101,3 +101,15 @@ def _converted(value: Any, in_sql: bool) -> Any:
     if in_sql and isinstance(value, str):
         return spark_sql(value)
     return value
+
+
+def spark_select_list(duckdb_columns: str) -> list[str]:
+    """A DuckDB select list (what a Python model passes to DuckDB's `relation.project`), one Spark
+    expression per item.
+
+    Examples
+    --------
+    >>> spark_select_list('metric_name, "T", frequency + 1 as n')
+    ['metric_name', '`T`', 'frequency + 1 AS n']
+    """
+    return [item.sql(dialect=_ValuemartsSpark) for item in sqlglot.parse_one(f"select {duckdb_columns}", read="duckdb").expressions]

@@ -18,7 +18,7 @@ contracts as (
         observation_end,
         recurring_cost,
         recurring_period,
-        purchase_date + to_months(cast(round(recurring_period) as integer)) as contract_end
+        {{ vm_add_months('purchase_date', 'cast(round(recurring_period) as integer)') }} as contract_end
     from purchases
     where recurring_cost > 0
         and round(recurring_period) >= 1
@@ -33,9 +33,9 @@ select
     max(contract_end) as last_contract_end,
     max(contract_end) > any_value(observation_end) as is_active,
     coalesce(sum(recurring_cost) filter (where contract_end > observation_end), 0) as active_monthly_cost,
-    arg_max(round(recurring_period), contract_end) as latest_term_months,
+    max_by(round(recurring_period), contract_end) as latest_term_months,
     greatest(
-        date_diff('day', any_value(observation_end), max(contract_end)), 0
-    ) / (365.25 / 12) as remaining_term_months
+        {{ vm_days_between('any_value(observation_end)', 'max(contract_end)') }}, 0
+    ) / (cast(365.25 as double) / 12) as remaining_term_months
 from contracts
 group by metric_name, customer_key

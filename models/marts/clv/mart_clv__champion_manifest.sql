@@ -1,5 +1,8 @@
 {#- Append-only: one row per model promoted to champion, in promotion order. The latest row of a
-    metric is the model that scores it. -#}
+    metric is the model that scores it.
+    On Spark, where every build rebuilds every model in full, a table (vm_incremental). -#}
+{{ config(materialized=vm_incremental()) }}
+
 with cards as (
 
     select * from {{ ref('mart_clv__model_cards') }}

@@ -37,7 +37,7 @@ rfm as (
         {%- for metric in metrics %} when {{ vm_string(metric.name) }} then {{ vm_string(metric.rfm_segment_config) }}{% endfor %}
     end
     {%- else -%}
-    cast(null as varchar)
+    cast(null as {{ dbt.type_string() }})
     {%- endif -%}
     {%- endset %}
     {{ clv_rfm_scores('summary', ['metric_name'] + group_names, preset_sql, 'segments') | indent(4) }}

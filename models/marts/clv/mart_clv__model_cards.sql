@@ -1,5 +1,8 @@
 {#- Append-only model cards: each build adds the cards int_clv__model_cards trained, under this
-    mart's contract (dbt enforces contracts on SQL models only). -#}
+    mart's contract (dbt enforces contracts on SQL models only).
+    On Spark, where every build rebuilds every model in full, a table (vm_incremental). -#}
+{{ config(materialized=vm_incremental()) }}
+
 with cards as (
 
     select * from {{ ref('int_clv__model_cards') }}

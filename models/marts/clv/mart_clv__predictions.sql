@@ -1,6 +1,9 @@
 {#- Append-only predictions keyed by cutoff: each build appends the scoring runs of
     int_clv__predictions whose (metric, cutoff) is new, so a cutoff is scored once and earlier
-    runs stay comparable over time. -#}
+    runs stay comparable over time.
+    On Spark, where every build rebuilds every model in full, a table (vm_incremental). -#}
+{{ config(materialized=vm_incremental()) }}
+
 with latest_runs as (
 
     select * from {{ ref('int_clv__predictions') }}

@@ -14,9 +14,9 @@ points as (
         model_id as champion_model_id,
         metric_name,
         trained_at,
-        unnest(from_json(grid_json, '[{"history_months": "INTEGER", "pred_months": "INTEGER",
-            "cutoff": "DATE", "model_type": "VARCHAR", "rmse": "DOUBLE", "r2": "DOUBLE",
-            "customers": "BIGINT", "is_best": "BOOLEAN", "reason": "VARCHAR"}]'), recursive := true)
+        {{ vm_json_records('grid_json', [('history_months', 'INTEGER'), ('pred_months', 'INTEGER'),
+            ('cutoff', 'DATE'), ('model_type', 'VARCHAR'), ('rmse', 'DOUBLE'), ('r2', 'DOUBLE'),
+            ('customers', 'BIGINT'), ('is_best', 'BOOLEAN'), ('reason', 'VARCHAR')]) }}
     from champions
 
 )

@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
-import duckdb
 import polars as pl
 
 
@@ -81,8 +82,15 @@ def for_metric(frame: pl.DataFrame, metric_name: str) -> pl.DataFrame:
     return frame.filter(pl.col("metric_name") == metric_name)
 
 
-def warehouse_file(session: duckdb.DuckDBPyConnection) -> str | None:
-    """The DuckDB file a dbt Python model writes to (its `session`); outputs go beside it."""
+def warehouse_file(session: Any) -> str | None:
+    """A file of the warehouse a dbt Python model writes to (its `session`); outputs go beside it.
+
+    On DuckDB the database file. On Spark, where valuemarts runs the model with the Spark session
+    (valuemarts.spark.python_models), the folder of its tables (`spark.sql.warehouse.dir`, a
+    `file:` URI), which sits in the Spark warehouse folder beside its other files.
+    """
+    if type(session).__module__.startswith("pyspark."):
+        return urlparse(session.conf.get("spark.sql.warehouse.dir")).path
     return session.sql("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
 
 
