@@ -29,6 +29,13 @@ class DemoWarehouse:
         return Warehouse.open(self.warehouse).sql(sql)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first: `make test` runs two workers a file at a time (pytest-xdist,
+    --dist loadfile), so the long files start at once and the short ones fill in beside them,
+    rather than one long file running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
     """Demo data (40k IH rows over 30 days, zip exports; holdings csv) built with the demo config."""

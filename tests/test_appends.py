@@ -22,6 +22,8 @@ from polars.testing import assert_frame_equal
 from tests.api_build import build
 from valuemarts.demo import write_demo
 
+pytestmark = pytest.mark.slow  # several builds each (tests/conftest.py runs slow files first)
+
 # Columns that record when or in which load a row was made.
 RUN_COLUMNS = ("load_id",)  # and every `*_at` timestamp (trained_at, promoted_at, ...)
 
@@ -31,6 +33,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("appends")
     write_demo(root, rows=8_000, seed=11, days=6, ih_format="parquet", holdings_format="csv")
     return root
+
+
+@pytest.fixture(scope="module")
+def full_build(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse built from every demo file at once, in one statement per model."""
+    warehouse = tmp_path_factory.mktemp("full_build") / "warehouse.duckdb"
+    build(demo / "config.toml", warehouse, [str(demo / "ih")], [str(demo / "holdings")])
+    return warehouse
 
 
 def day_folders(demo: Path) -> list[Path]:
@@ -83,7 +93,7 @@ def late_outcomes(day_file: Path, out_file: Path) -> int:
     return late.height
 
 
-def test_appending_days_equals_a_full_build(demo: Path, tmp_path: Path):
+def test_appending_days_equals_a_full_build(demo: Path, full_build: Path, tmp_path: Path):
     config = demo / "config.toml"
     folders = day_folders(demo)
     held_back = tmp_path / "held_back"
@@ -100,9 +110,7 @@ def test_appending_days_equals_a_full_build(demo: Path, tmp_path: Path):
     # An IH append leaves the CLV marts (holdings only) exactly as they were: no refit.
     after = marts(stepwise)
     assert all(after[name].equals(frame) for name, frame in clv_before.items())
-    rebuilt = tmp_path / "rebuilt.duckdb"
-    build(config, rebuilt, [str(demo / "ih")], [str(demo / "holdings")])
-    assert_same_marts(stepwise, rebuilt)
+    assert_same_marts(stepwise, full_build)
 
 
 def test_late_outcomes_duplicates_and_a_replaced_file_equal_a_full_build(demo: Path, tmp_path: Path):
@@ -130,12 +138,11 @@ def test_late_outcomes_duplicates_and_a_replaced_file_equal_a_full_build(demo: P
     assert_same_marts(stepwise, rebuilt)
 
 
-def test_a_build_in_batches_equals_one_statement(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_build_in_batches_equals_one_statement(demo: Path, full_build: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
     """The list()-holding models (digests, ranking scores) run batch by batch of their groups on a
     big build (macros/batched_table.sql); 1,500 rows per batch makes six of 8,000 rows here."""
     config, ih, holdings = demo / "config.toml", [str(demo / "ih")], [str(demo / "holdings")]
-    whole = tmp_path / "whole" / "warehouse.duckdb"
-    build(config, whole, ih, holdings)
     monkeypatch.setenv("VALUEMARTS_ROWS_PER_BATCH", "1500")
     batched = tmp_path / "batched" / "warehouse.duckdb"
     build(config, batched, ih, holdings)
@@ -143,8 +150,8 @@ def test_a_build_in_batches_equals_one_statement(demo: Path, tmp_path: Path, mon
     for model in ("mart_descriptive__state", "mart_descriptive", "mart_model_ml_scores__state", "mart_model_ml_scores"):
         assert re.search(rf"set variable vm_batch = 5;\s+insert into \S+{model}__dbt_tmp", log), model
     assert "vm_batch = 6" not in log
-    assert_same_marts(batched, whole)
-    ours, theirs = marts(batched), marts(whole)
+    assert_same_marts(batched, full_build)
+    ours, theirs = marts(batched), marts(full_build)
     for name, digest in (("mart_descriptive__state", "value_digest"), ("mart_model_ml_scores__state", "score_digest")):
         keys = [c for c in ours[name].columns if c != digest and not ours[name].schema[c].is_float()]
         assert ours[name].select(keys).n_unique() == ours[name].height

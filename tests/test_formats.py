@@ -11,6 +11,8 @@ from tests.api_build import build
 from valuemarts.demo import demo_config_toml, generate_holdings, generate_ih, write_holdings, write_ih
 from valuemarts.duck import connect
 
+pytestmark = pytest.mark.slow  # several builds each (tests/conftest.py runs slow files first)
+
 LINEAGE = "_file_path, _file_group, _file_seq, _load_id, _row_in_file"
 PAIRS = [("zip", "zip"), ("parquet", "parquet"), ("json", "csv"), ("json", "xlsx")]
 

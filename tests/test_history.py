@@ -21,6 +21,8 @@ from valuemarts.history.configs import config_diff
 from valuemarts.history.experiments import peeking_flags
 from valuemarts.history.store import history_path
 
+pytestmark = pytest.mark.slow  # several builds each (tests/conftest.py runs slow files first)
+
 DAYS = 12
 
 

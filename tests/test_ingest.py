@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -157,11 +158,20 @@ def test_files_unchanged_since_their_load_are_not_read_again(tmp_path, monkeypat
     assert _query(warehouse.path, "select count(*) from landing._load_log where modified_ns is null") == [(0,)]
 
 
+@pytest.fixture(scope="module")
+def one_export_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with one good export and the warehouse built from it; each bad-file case appends
+    to a copy of the folder (one build instead of one per case)."""
+    root = tmp_path_factory.mktemp("one_export")
+    write_export_zip(root / "ih" / export_name("20241010"), [ih_row("1", "Impression")])
+    _build(root)
+    return root
+
+
 @pytest.mark.parametrize("case", ["corrupt_zip", "wrong_type", "missing_column", "empty_file", "bad_timestamp"])
-def test_bad_file_names_itself_and_leaves_the_warehouse_untouched(tmp_path, case):
+def test_bad_file_names_itself_and_leaves_the_warehouse_untouched(tmp_path, one_export_build, case):
+    shutil.copytree(one_export_build, tmp_path, dirs_exist_ok=True)
     warehouse = tmp_path / "warehouse.duckdb"
-    write_export_zip(tmp_path / "ih" / export_name("20241010"), [ih_row("1", "Impression")])
-    _build(tmp_path)
     before = _sha(warehouse)
     bad = tmp_path / "ih" / export_name("20241011")
     if case == "corrupt_zip":

@@ -55,17 +55,18 @@ def test_demo_parquet_draft_builds_and_every_report_runs(tmp_path):
 
 
 @pytest.mark.parametrize("ih_format, holdings_format", [("zip", "csv"), ("json", "xlsx"), ("zip", "zip")])
-def test_each_demo_format_drafts_a_config_load_accepts(tmp_path, ih_format, holdings_format):
+def test_each_demo_format_drafts_a_config_that_builds_and_every_report_runs(tmp_path, ih_format, holdings_format):
     demo = tmp_path / "demo"
     write_demo(demo, rows=3_000, seed=2, days=3, ih_format=ih_format, holdings_format=holdings_format)
     config, parsed = _draft(tmp_path, demo / "ih", demo / "holdings")
     assert parsed["ih"]["file_type"] == "pega_ds_export"
     assert parsed["ih"]["file_pattern"] == f"**/*.{ih_format}"
     assert parsed["holdings"]["file_pattern"] == f"**/*.{holdings_format}"
-    # `load` compiles the config against the columns it loaded: what `build` checks before dbt
-    summary = Warehouse(tmp_path / "w.duckdb", read_only=False).load(config, ih=demo / "ih", holdings=demo / "holdings",
-                                                                     log=_quiet)
-    assert summary.count("new") == 4 and summary.rows_read > 3_000
+    warehouse = tmp_path / "warehouse.duckdb"
+    summary = Warehouse(warehouse, read_only=False).build(config, ih=demo / "ih", holdings=demo / "holdings",
+                                                          log=_quiet)
+    assert summary.count("new") == 4 and summary.rows_read > 3_000 and summary.models_built
+    assert _run_every_report(warehouse, config) >= 6
 
 
 def _sample(tmp_path: Path, rows: list[dict], name: str = "sample") -> Path:

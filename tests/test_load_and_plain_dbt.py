@@ -18,6 +18,8 @@ from polars.testing import assert_frame_equal
 
 from valuemarts.demo import write_demo
 
+pytestmark = pytest.mark.slow  # several builds each (tests/conftest.py runs slow files first)
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # the repository and its dbt project
 
 BIN = Path(sys.executable).parent
