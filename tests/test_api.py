@@ -94,6 +94,14 @@ def test_sql_reads_and_refuses_writes(demo_warehouse) -> None:
     assert sha256(demo_warehouse.warehouse) == before
 
 
+def test_sql_reads_a_warehouse_named_through_a_symlinked_folder(demo_warehouse, tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(demo_warehouse.warehouse.parent, target_is_directory=True)
+    count = "select count(*) from marts.mart_file_loads"
+    assert Warehouse.open(link / demo_warehouse.warehouse.name).sql(count).item() == \
+        Warehouse.open(demo_warehouse.warehouse).sql(count).item() > 0
+
+
 def test_marts_lists_mart_file_loads_with_its_grain_and_rows(demo_warehouse, capsys) -> None:
     wh = Warehouse.open(demo_warehouse.warehouse)
     marts = wh.marts()

@@ -205,8 +205,8 @@ def import_target(demo_warehouse, tmp_path_factory) -> Iterator[tuple[str, Path]
 def upload(page: object, url: str, files: list[Path]) -> None:
     open_page(page, url, "data_import")
     page.locator(".vm-dropper input[type=file]").set_input_files([str(f) for f in files])
-    page.locator(f"text={files[-1].name}").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)   # the upload's last chunk reaches the server
+    for file in files:   # the server has every file (a big one arrives in chunks after the browser lists it)
+        page.locator(f".vm-received >> text={file.name} ({file.stat().st_size:,} bytes)").wait_for(timeout=120_000)
     page.locator("text=Validate and build").first.click()
 
 

@@ -351,3 +351,9 @@ def test_history_page_reads_the_ledger_and_records_verdicts(demo_warehouse, tmp_
         arm = curve.label
         expected = [float("nan") if v is None else v for v in history.filter(pl.col("arm") == arm)["lift"].to_list()]
         assert curve.dimension_values("value").tolist() == pytest.approx(expected, nan_ok=True)
+
+
+def test_the_import_page_lists_what_the_server_received():
+    from viewer.pages.data_import import received_text
+
+    assert received_text({"b.zip": b"12345", "a.csv": "x,y\n"}) == "Received: a.csv (4 bytes), b.zip (5 bytes)"

@@ -92,6 +92,8 @@ def _use_read_only(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """
     con.execute(f"SET temp_directory = {quote_string(f'{path}.tmp')}")
     con.execute(f"ATTACH {quote_string(str(path))} (READ_ONLY)")
-    (name,) = con.execute("select database_name from duckdb_databases() where path = ?", [str(path)]).fetchone()
+    # The one file-backed database of this private connection (DuckDB records the path it resolved,
+    # which is another text when a folder on the way is a symlink).
+    (name,) = con.execute("select database_name from duckdb_databases() where path is not null").fetchone()
     con.execute(f"USE {quote_ident(name)}")
 

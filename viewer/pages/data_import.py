@@ -18,7 +18,7 @@ from viewer.jobs import Progress
 from viewer.pages import Page
 from viewer.progress import BuildProgressView
 from viewer.uploads import SIDES, SUFFIXES, discard, save_uploads
-from viewer.widgets import error_box
+from viewer.widgets import error_box, note
 
 
 class DataImportPage(Page):
@@ -29,6 +29,10 @@ class DataImportPage(Page):
                                               sizing_mode="stretch_width")
         self.folder = pn.widgets.TextInput(label="or a folder or file on this machine", placeholder="/path/to/exports",
                                            sizing_mode="stretch_width")
+        # What the server has received: a large file reaches it in chunks after the browser lists it,
+        # and "Validate and build" reads only what has arrived.
+        self.received = pn.Column(sizing_mode="stretch_width", css_classes=["vm-received"])
+        self.dropper.param.watch(lambda event: self._show_received(event.new), "value")
         start = pn.widgets.Button(label="Validate and build", color="primary", css_classes=["vm-import"])
         start.on_click(self._start)
         self.message = pn.Column(sizing_mode="stretch_width")
@@ -37,8 +41,11 @@ class DataImportPage(Page):
             f"Files are validated with the same rules and messages as `valuemarts load`, then the marts are "
             f"rebuilt in the background; every page shows the new numbers once the build is swapped in. "
             f"Formats: {', '.join(SUFFIXES)}; at most {max_upload_bytes():,} bytes per file.")
-        return pn.Column("## Data import", intro, self.side, self.dropper, self.folder, start, self.message,
+        return pn.Column("## Data import", intro, self.side, self.dropper, self.received, self.folder, start, self.message,
                          self.progress.panel(), sizing_mode="stretch_width")
+
+    def _show_received(self, files: dict[str, Any]) -> None:
+        self.received.objects = [note(received_text(files))] if files else []
 
     def _start(self, _event: Any) -> None:
         self.message.objects = []
@@ -59,6 +66,12 @@ class DataImportPage(Page):
             self.message.objects = [error_box(exc)]
             return
         self.dropper.value = {}
+
+
+def received_text(files: dict[str, bytes | str]) -> str:
+    """The uploaded files the server holds, by name and size, as the line under the drop area."""
+    sizes = ", ".join(f"{name} ({len(content):,} bytes)" for name, content in sorted(files.items()))
+    return f"Received: {sizes}"
 
 
 def _forget_failed(progress: Progress, upload: Path | None) -> None:
