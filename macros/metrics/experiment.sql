@@ -75,7 +75,9 @@ arms_in_experiment as (
             rows between unbounded preceding and unbounded following
         ) as control_arm
     from arms
-    window experiment as (partition by {{ experiment_key }})
+    {#- In arm order: a sum of doubles depends on its order, and a report must give the same
+        figures every time it is asked (the experiment ledger compares them). #}
+    window experiment as (partition by {{ experiment_key }} order by arm rows between unbounded preceding and unbounded following)
 ),
 
 arm_units as (
@@ -95,7 +97,7 @@ unit_ratio as (
             as expected_units,
         count(*) over experiment as unit_arm_count
     from arm_units
-    window experiment as (partition by experiment)
+    window experiment as (partition by experiment order by arm rows between unbounded preceding and unbounded following)
 ),
 
 unit_srm as (
@@ -103,7 +105,8 @@ unit_srm as (
         experiment,
         arm,
         units,
-        case when unit_arm_count >= 2 then sum(power(units - expected_units, 2) / expected_units) over (partition by experiment) end
+        case when unit_arm_count >= 2 then sum(power(units - expected_units, 2) / expected_units) over (
+            partition by experiment order by arm rows between unbounded preceding and unbounded following) end
             as srm_stat,
         unit_arm_count - 1 as srm_dof
     from unit_ratio
@@ -164,7 +167,7 @@ per_experiment as (
         case when arm_count >= 2 then sum(srm_term) over experiment end as srm_impressions_stat,
         vm_norm_p_two_sided(z_score) as z_p_val
     from contributions
-    window experiment as (partition by {{ experiment_key }})
+    window experiment as (partition by {{ experiment_key }} order by arm rows between unbounded preceding and unbounded following)
 ),
 
 ranked_comparisons as (
