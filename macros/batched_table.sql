@@ -6,7 +6,9 @@
     table, so a statement holds one batch. Every group falls in exactly one batch: the table is
     the same as from one statement. Batches: one per `rows_per_batch` (config) rows of
     int_ih__interactions, on a first build or a full refresh; a model that merges its previous
-    copy (an append) runs as one statement, since the previous rows it keeps belong to no batch. -#}
+    copy (an append) runs as one statement, since the previous rows it keeps belong to no batch.
+    With `appends_insert` an append inserts the model's rows into the table as it is (its pre-hook
+    deletes the rows they replace) instead of rewriting it whole. -#}
 
 {#- True for the rows of the current batch's groups; `keys` are SQL expressions of a group's
     values (as grouped). True for every row outside a batched run (reports, plain selects). -#}
@@ -66,6 +68,14 @@
   {%- else %}
     {% do vm_reset_batch() %}
   {%- endif %}
+  {%- if appending and config.get('appends_insert') %}
+  {#- The model's pre-hook deleted what this run recomputes; its rows go into the table as it is. #}
+  {% call statement('main') -%}
+    insert into {{ target_relation }} by name
+    {{ compiled_code }}
+  {%- endcall %}
+  {% do run_query("set disabled_optimizers = ''") %}
+  {%- else %}
   {% call statement('main') -%}
     {{ create_table_as(False, intermediate_relation, compiled_code) }}
   {%- endcall %}
@@ -83,6 +93,7 @@
     {{ adapter.rename_relation(existing_relation, backup_relation) }}
   {% endif %}
   {{ adapter.rename_relation(intermediate_relation, target_relation) }}
+  {%- endif %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {% do persist_docs(target_relation, model) %}

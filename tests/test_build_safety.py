@@ -256,9 +256,11 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly(tmp_path: Path):
 
 
 def test_large_builds_run_one_model_at_a_time():
-    # Two models side by side share DuckDB's memory limit; from 1M IH rows dbt gets one thread.
-    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS - 1) == []
-    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS) == ["--threads", "1"]
+    # Two models side by side share DuckDB's memory limit; from 1M IH rows a full build gets one
+    # thread, and an append, whose models read little, keeps two.
+    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS - 1, appending=False) == []
+    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS, appending=False) == ["--threads", "1"]
+    assert build_module._threads(ONE_MODEL_AT_A_TIME_ROWS, appending=True) == []
 
 
 def test_warehouse_of_an_older_layout_is_rebuilt_in_full(demo: Path, built: Path, tmp_path: Path,

@@ -149,7 +149,8 @@ def _run_locked(config: Path, warehouse: Path, first_pass: CompiledConfig, ih_pa
                 # Unit tests check the scoring logic, not the data: plain `dbt build` (and CI) runs
                 # them; a production build leaves them out.
                 result = run_dbt(["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if refresh else [])
-                                 + skipped + _threads(summary.ih_rows), building, compiled.dbt_vars, log=log)
+                                 + skipped + _threads(summary.ih_rows, appending=not refresh), building, compiled.dbt_vars,
+                                 log=log)
                 summary.models_built = result.models_built
                 summary.rows_kept = _rows_kept(building, summary.files)
             else:
@@ -210,16 +211,17 @@ def _load(config: Path, first_pass: CompiledConfig, building: Path, ih_paths: li
     return summary, compiled
 
 
-# From this many IH rows dbt builds one model at a time. Each DuckDB query already uses every
-# core, and models side by side share one memory_limit: at 5M rows the offer-set state ran out
-# of memory beside the descriptive digests. On 1M rows one model at a time takes the same wall
-# time with 13% less peak memory; on 200k rows two at a time hide dbt's own work per model (31
-# s against 38 s), so smaller builds keep the profile's two threads.
+# From this many IH rows a full build runs one model at a time. Each DuckDB query already uses
+# every core, and models side by side share one memory_limit: at 5M rows the offer-set state ran
+# out of memory beside the descriptive digests. On 1M rows one model at a time takes the same
+# wall time with 13% less peak memory; on 200k rows two at a time hide dbt's own work per model
+# (31 s against 38 s), so smaller builds keep the profile's two threads, and so do appends, whose
+# models read the new rows and touched cells only and whose time is mostly dbt's own per node.
 ONE_MODEL_AT_A_TIME_ROWS = 1_000_000
 
 
-def _threads(ih_rows: int) -> list[str]:
-    return ["--threads", "1"] if ih_rows >= ONE_MODEL_AT_A_TIME_ROWS else []
+def _threads(ih_rows: int, appending: bool) -> list[str]:
+    return ["--threads", "1"] if ih_rows >= ONE_MODEL_AT_A_TIME_ROWS and not appending else []
 
 
 # The models that read only one source: an append of IH files leaves the holdings and CLV models

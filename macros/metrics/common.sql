@@ -346,6 +346,25 @@ order by {{ terms | join(', ') }}
     {{ return([ref('int_ih__changes'), ref('int_ih__interactions'), ref('int_ih__labelled_keys')]) }}
 {%- endmacro %}
 
+{#- The rows ('label': labelled rows, metric_name and y with the interaction's columns;
+    'interaction': interactions) this run built, and those int_ih__changes retracted: an append's
+    changes to every state. -#}
+{% macro rows_built_now(rows) -%}
+    {%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
+    {%- if rows == 'label' %}
+    select labelled_keys.metric_name, labelled_keys.y, interactions.*
+    from {{ labelled_keys }} as labelled_keys
+    inner join {{ interactions }} as interactions on labelled_keys._row_key = interactions._row_key
+    where labelled_keys.{{ vm_built_now() }}
+    {%- else %}
+    select * from {{ interactions }} where {{ vm_built_now() }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro rows_retracted(rows) -%}
+    select {{ vm_star_except(none, ['change_kind']) }} from {{ touched_cells_refs()[0] }} where change_kind = {{ vm_string(rows) }}
+{%- endmacro %}
+
 {#- The CTEs `changed_rows` and `touched_cells` (one row per touched metric and cell of the
     family's union of grouping columns) for a family whose state reads `rows` ('label':
     labelled rows; 'interaction': all interactions). A cell is touched when a row or label
@@ -355,21 +374,8 @@ order by {{ terms | join(', ') }}
     comma, ready for more CTEs. -#}
 {% macro touched_cells_ctes(metrics, columns, rows, linked_by=[]) -%}
     {%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
-{%- set retracted -%}
-    select {{ vm_star_except(none, ['change_kind']) }} from {{ changes }} where change_kind = {{ vm_string(rows) }}
-{%- endset -%}
-{%- set built_now -%}
-    {%- if rows == 'label' %}
-    select labelled_keys.metric_name, labelled_keys.y, interactions.*
-    from {{ labelled_keys }} as labelled_keys
-    inner join {{ interactions }} as interactions on labelled_keys._row_key = interactions._row_key
-    where labelled_keys.{{ vm_built_now() }}
-    {%- else %}
-    select * from {{ interactions }} where {{ vm_built_now() }}
-    {%- endif %}
-{%- endset -%}
 changed_rows as (
-{{ vm_union_all_by_name([retracted, built_now]) }}
+{{ vm_union_all_by_name([rows_retracted(rows), rows_built_now(rows)]) }}
 ),
 {%- if linked_by %}
 
@@ -439,16 +445,20 @@ where {{ null_safe_tuple(quoted_names(names, recomputed)) }} in (select {{ touch
     metric_name and y). Afterwards: the previous state, except the cells this run touches
     (touched_cells_ctes), which are recomputed from all their rows. Recomputing whole cells makes
     appends equal full rebuilds for every measure, digests and offer sets included, and running
-    the model twice changes nothing. For a labelled source (`rows` 'label': the labelled rows,
+    the model twice changes nothing. A state whose measures are all `counts` (bigint sums of
+    rows) merges instead (state_plus_changes): the previous state plus the rows built now minus
+    those retracted, which costs the new rows, not the cells' history. For a labelled source (`rows` 'label': the labelled rows,
     or rows `source_of`, a macro of (rows, all labelled rows), derives from them) an append joins
     the labels to the touched cells' interactions only, not every interaction to its labels and
     then filters (which, wide rows and all, outgrew the memory limit at 20M rows). -#}
-{% macro family_state_model(family, state_macro, source, rows, linked_by=[], source_of=none) -%}
+{% macro family_state_model(family, state_macro, source, rows, linked_by=[], source_of=none, counts=[]) -%}
     {%- set interactions = touched_cells_refs()[1] -%}
     {%- set previous = vm_previous(this.identifier) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- if previous is none or metrics | length == 0 %}
 {{ state_macro(source) }}
+    {%- elif counts %}
+{{ state_plus_changes(previous, state_macro, metrics, rows, counts) }}
     {%- else -%}
     {%- set columns = union_group_columns(metrics) -%}
 with {{ touched_cells_ctes(metrics, columns, rows, linked_by) }}
@@ -490,9 +500,79 @@ rows_in_touched_cells as (
 recomputed as (
 {{ state_macro('rows_in_touched_cells') }}
 )
+    {%- set names = ['metric_name'] + columns | map(attribute='name') | list %}
+    {%- if config.get('appends_insert') %}
 
-{{ merged_with_previous(previous, 'recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
+select recomputed.*
+from recomputed
+where {{ null_safe_tuple(quoted_names(names, 'recomputed')) }} in (select {{ null_safe_tuple(quoted_names(names, 'touched_cells')) }} from touched_cells)
+    {%- else %}
+
+{{ merged_with_previous(previous, 'recomputed', 'touched_cells', names[1:]) }}
     {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook of a state model that appends in place (vm_batched_table with `appends_insert`): on
+    an append, delete the cells this run touches, which the model then inserts recomputed, so the
+    rest of a big state (score maps, digests) is not rewritten. `family`, `rows` and `linked_by`
+    as for family_state_model. -#}
+{% macro delete_touched_cells(family, rows, linked_by=[]) -%}
+    {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
+    {%- if vm_previous(this.identifier) is none or metrics | length == 0 -%}
+select 1
+    {%- else -%}
+    {%- set columns = union_group_columns(metrics) -%}
+    {%- set names = ['metric_name'] + columns | map(attribute='name') | list -%}
+delete from {{ this }}
+where {{ null_safe_tuple(quoted_names(names)) }} in (
+    with {{ touched_cells_ctes(metrics, columns, rows, linked_by) }}
+
+    cells as (select {{ null_safe_tuple(quoted_names(names, 'touched_cells')) }} as cell from touched_cells)
+
+    select cell from cells
+)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The previous state plus `state_macro` over the rows this run built minus it over the rows it
+    retracted, summed per cell, for a state whose measures are all `counts` (bigint sums over
+    rows): exact, as counts add and subtract, and a cell left with no rows is dropped, as a full
+    build would not have it. -#}
+{% macro state_plus_changes(previous, state_macro, metrics, rows, counts) -%}
+    {%- set names = ['metric_name'] + quoted_names(union_group_columns(metrics) | map(attribute='name') | list) -%}
+with rows_built_now as (
+{{ rows_built_now(rows) }}
+),
+
+rows_retracted as (
+{{ rows_retracted(rows) }}
+),
+
+state_built_now as (
+{{ state_macro('rows_built_now') }}
+),
+
+state_retracted as (
+{{ state_macro('rows_retracted') }}
+),
+
+signed_counts as (
+    select {{ names | join(', ') }}, {{ counts | join(', ') }} from {{ previous }}
+    union all
+    select {{ names | join(', ') }}, {{ counts | join(', ') }} from state_built_now
+    union all
+    select {{ names | join(', ') }}{% for count in counts %}, -{{ count }} as {{ count }}{% endfor %} from state_retracted
+)
+
+select
+    {{ names | join(', ') }},
+    {%- for count in counts %}
+    cast(sum({{ count }}) as bigint) as {{ count }}{{ "," if not loop.last }}
+    {%- endfor %}
+from signed_counts
+group by {{ names | join(', ') }}
+having {% for count in counts %}sum({{ count }}) <> 0{{ " or " if not loop.last }}{% endfor %}
 {%- endmacro %}
 
 {#- A family's mart model: family_mart on a first build or a full refresh; afterwards the previous

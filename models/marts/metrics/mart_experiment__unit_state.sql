@@ -3,24 +3,17 @@
     distinct units of each arm, exactly, at the experiment-arm grain. Mergeable: an append adds the
     labels this run built and subtracts those int_ih__changes retracted, and a unit whose rows
     all went is dropped. -#}
-{%- set changes, interactions, labelled_keys = touched_cells_refs() -%}
+{%- do touched_cells_refs() -%}
 {%- set previous = vm_previous(this.identifier) -%}
 {%- if previous is none %}
 {{ experiment_unit_rows(ref('int_ih__labelled_interactions')) }}
 {%- else %}
 with labels_built_now as (
-
-    select labelled_keys.metric_name, labelled_keys.y, interactions.*
-    from {{ labelled_keys }} as labelled_keys
-    inner join {{ interactions }} as interactions on labelled_keys._row_key = interactions._row_key
-    where labelled_keys.{{ vm_built_now() }}
-
+{{ rows_built_now('label') }}
 ),
 
 labels_retracted as (
-
-    select {{ vm_star_except(none, ['change_kind']) }} from {{ changes }} where change_kind = 'label'
-
+{{ rows_retracted('label') }}
 ),
 
 signed_rows as (
