@@ -513,24 +513,31 @@ where {{ null_safe_tuple(quoted_names(names, 'recomputed')) }} in (select {{ nul
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of a state model that appends in place (vm_batched_table with `appends_insert`): on
-    an append, delete the cells this run touches, which the model then inserts recomputed, so the
-    rest of a big state (score maps, digests) is not rewritten. `family`, `rows` and `linked_by`
-    as for family_state_model. -#}
-{% macro delete_touched_cells(family, rows, linked_by=[]) -%}
+{#- Pre-hook of a state or mart model that appends in place (vm_batched_table with
+    `appends_insert`): on an append, delete what the model then inserts recomputed, the cells
+    this run touches (a state) or the groups holding one (a mart, `groups`), so the rest of a big
+    table (score maps, digests) is not rewritten. `family`, `rows` and `linked_by` as for
+    family_state_model. -#}
+{% macro delete_touched(family, rows, linked_by=[], groups=false) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, family) -%}
     {%- if vm_previous(this.identifier) is none or metrics | length == 0 -%}
 select 1
     {%- else -%}
     {%- set columns = union_group_columns(metrics) -%}
-    {%- set names = ['metric_name'] + columns | map(attribute='name') | list -%}
+    {%- set key_columns = union_group_by_columns(metrics) if groups else columns -%}
+    {%- set names = ['metric_name'] + key_columns | map(attribute='name') | list -%}
+    {%- set touched = 'touched_groups' if groups else 'touched_cells' -%}
 delete from {{ this }}
 where {{ null_safe_tuple(quoted_names(names)) }} in (
     with {{ touched_cells_ctes(metrics, columns, rows, linked_by) }}
+    {%- if groups %}
 
-    cells as (select {{ null_safe_tuple(quoted_names(names, 'touched_cells')) }} as cell from touched_cells)
+    {{ touched_groups_cte(metrics, key_columns) }},
+    {%- endif %}
 
-    select cell from cells
+    touched_keys as (select {{ null_safe_tuple(quoted_names(names, touched)) }} as touched_key from {{ touched }})
+
+    select touched_key from touched_keys
 )
     {%- endif -%}
 {%- endmacro %}
@@ -579,7 +586,8 @@ having {% for count in counts %}sum({{ count }}) <> 0{{ " or " if not loop.last 
     mart with the groups (each metric's group_by) holding a touched cell scored again from the
     state, so an append scores the groups it changed, not every group. `rows` and `linked_by` as
     for the family's state model; `batched` scores a full build's groups batch by batch
-    (materialized vm_batched_table). -#}
+    (materialized vm_batched_table). With `appends_insert` an append gives the rescored groups
+    only, for vm_batched_table to insert after the pre-hook delete_touched deleted them. -#}
 {% macro family_mart_model(family, scores_macro, state_relation, rows, helper_states={}, linked_by=[], batched=false) -%}
     {%- do touched_cells_refs() -%}
     {%- set previous = vm_previous(this.identifier) -%}
@@ -600,6 +608,27 @@ having {% for count in counts %}sum({{ count }}) <> 0{{ " or " if not loop.last 
     {%- endfor %}
 with {{ touched_cells_ctes(metrics, union_group_columns(metrics), rows, linked_by) }}
 
+{{ touched_groups_cte(metrics, group_by_columns) }},
+
+rescored as (
+{{ family_mart(family, scores_macro, state_relation, helper_states, only) }}
+)
+    {%- set names = ['metric_name'] + group_by_columns | map(attribute='name') | list %}
+    {%- if config.get('appends_insert') %}
+
+select rescored.*
+from rescored
+where {{ null_safe_tuple(quoted_names(names, 'rescored')) }} in (select {{ null_safe_tuple(quoted_names(names, 'touched_groups')) }} from touched_groups)
+    {%- else %}
+
+{{ merged_with_previous(previous, 'rescored', 'touched_groups', names[1:]) }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The CTE `touched_groups`: per metric, the groups of its group_by (in the family's union of
+    group_by columns) holding a cell of `touched_cells`. -#}
+{% macro touched_groups_cte(metrics, group_by_columns) -%}
 touched_groups as (
     {%- for metric in metrics %}
 
@@ -614,12 +643,5 @@ touched_groups as (
     {{ "union" if not loop.last }}
     {%- endfor %}
 
-),
-
-rescored as (
-{{ family_mart(family, scores_macro, state_relation, helper_states, only) }}
 )
-
-{{ merged_with_previous(previous, 'rescored', 'touched_groups', group_by_columns | map(attribute='name') | list) }}
-    {%- endif %}
 {%- endmacro %}
