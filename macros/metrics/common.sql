@@ -423,7 +423,9 @@ touched_cells as (
     `columns`), then `recomputed`'s rows of `touched`: a model merged with what a run changed.
     Matched as one value per row (null_safe_tuple) with NOT IN / IN, which build their hash table
     on `touched`: an anti join may build it on the previous rows instead, and the model-quality
-    state's rows (score histograms) then outgrew the memory limit. -#}
+    state's rows (score histograms) then outgrew the memory limit. A model that appends in place
+    (`appends_insert`) gives the recomputed rows only: its pre-hook delete_touched deleted the
+    rows they replace. -#}
 {% macro merged_with_previous(previous, recomputed, touched, columns) -%}
     {%- set names = ['metric_name'] + columns -%}
     {%- set touched_key = null_safe_tuple(quoted_names(names, touched)) -%}
@@ -437,7 +439,11 @@ select {{ recomputed }}.*
 from {{ recomputed }}
 where {{ null_safe_tuple(quoted_names(names, recomputed)) }} in (select {{ touched_key }} from {{ touched }})
 {%- endset -%}
+{%- if config.get('appends_insert') -%}
+{{ replacing }}
+{%- else -%}
 {{ vm_union_all_by_name([kept, replacing]) }}
+{%- endif -%}
 {%- endmacro %}
 
 {#- A family's state model. On a first build or a full refresh: `state_macro` over all of
@@ -500,16 +506,9 @@ rows_in_touched_cells as (
 recomputed as (
 {{ state_macro('rows_in_touched_cells') }}
 )
-    {%- set names = ['metric_name'] + columns | map(attribute='name') | list %}
-    {%- if config.get('appends_insert') %}
 
-select recomputed.*
-from recomputed
-where {{ null_safe_tuple(quoted_names(names, 'recomputed')) }} in (select {{ null_safe_tuple(quoted_names(names, 'touched_cells')) }} from touched_cells)
-    {%- else %}
 
-{{ merged_with_previous(previous, 'recomputed', 'touched_cells', names[1:]) }}
-    {%- endif %}
+{{ merged_with_previous(previous, 'recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
     {%- endif %}
 {%- endmacro %}
 
@@ -613,16 +612,9 @@ with {{ touched_cells_ctes(metrics, union_group_columns(metrics), rows, linked_b
 rescored as (
 {{ family_mart(family, scores_macro, state_relation, helper_states, only) }}
 )
-    {%- set names = ['metric_name'] + group_by_columns | map(attribute='name') | list %}
-    {%- if config.get('appends_insert') %}
 
-select rescored.*
-from rescored
-where {{ null_safe_tuple(quoted_names(names, 'rescored')) }} in (select {{ null_safe_tuple(quoted_names(names, 'touched_groups')) }} from touched_groups)
-    {%- else %}
 
-{{ merged_with_previous(previous, 'rescored', 'touched_groups', names[1:]) }}
-    {%- endif %}
+{{ merged_with_previous(previous, 'rescored', 'touched_groups', group_by_columns | map(attribute='name') | list) }}
     {%- endif %}
 {%- endmacro %}
 
