@@ -52,6 +52,8 @@
   {{ drop_relation_if_exists(load_cached_relation(intermediate_relation)) }}
   {{ drop_relation_if_exists(load_cached_relation(backup_relation)) }}
   {%- set appending = existing_relation is not none and not flags.FULL_REFRESH -%}
+  {#- The model's pre-hook deleted what this run recomputes; its rows go into the table as it is. #}
+  {%- set in_place = appending and config.get('appends_insert') -%}
   {%- set batches = vm_batch_count(appending) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
@@ -68,16 +70,13 @@
   {%- else %}
     {% do vm_reset_batch() %}
   {%- endif %}
-  {%- if appending and config.get('appends_insert') %}
-  {#- The model's pre-hook deleted what this run recomputes; its rows go into the table as it is. #}
   {% call statement('main') -%}
+    {%- if in_place %}
     insert into {{ target_relation }} by name
     {{ compiled_code }}
-  {%- endcall %}
-  {% do run_query("set disabled_optimizers = ''") %}
-  {%- else %}
-  {% call statement('main') -%}
+    {%- else %}
     {{ create_table_as(False, intermediate_relation, compiled_code) }}
+    {%- endif %}
   {%- endcall %}
   {%- for batch in range(1, batches) %}
     {% call statement('batch_' ~ batch) -%}
@@ -89,9 +88,10 @@
   {% do vm_reset_batch() %}
   {% do run_query("set disabled_optimizers = ''") %}
 
-  {% if existing_relation is not none %}
+  {% if existing_relation is not none and not in_place %}
     {{ adapter.rename_relation(existing_relation, backup_relation) }}
   {% endif %}
+  {%- if not in_place %}
   {{ adapter.rename_relation(intermediate_relation, target_relation) }}
   {%- endif %}
 

@@ -464,7 +464,8 @@ where {{ null_safe_tuple(quoted_names(names, recomputed)) }} in (select {{ touch
     {%- if previous is none or metrics | length == 0 %}
 {{ state_macro(source) }}
     {%- elif counts %}
-{{ state_plus_changes(previous, state_macro, metrics, rows, counts) }}
+{{ state_plus_changes(previous, state_macro, ['metric_name'] + quoted_names(union_group_columns(metrics) | map(attribute='name') | list),
+                      rows, counts) }}
     {%- else -%}
     {%- set columns = union_group_columns(metrics) -%}
 with {{ touched_cells_ctes(metrics, columns, rows, linked_by) }}
@@ -507,7 +508,6 @@ recomputed as (
 {{ state_macro('rows_in_touched_cells') }}
 )
 
-
 {{ merged_with_previous(previous, 'recomputed', 'touched_cells', columns | map(attribute='name') | list) }}
     {%- endif %}
 {%- endmacro %}
@@ -542,11 +542,10 @@ where {{ null_safe_tuple(quoted_names(names)) }} in (
 {%- endmacro %}
 
 {#- The previous state plus `state_macro` over the rows this run built minus it over the rows it
-    retracted, summed per cell, for a state whose measures are all `counts` (bigint sums over
-    rows): exact, as counts add and subtract, and a cell left with no rows is dropped, as a full
-    build would not have it. -#}
-{% macro state_plus_changes(previous, state_macro, metrics, rows, counts) -%}
-    {%- set names = ['metric_name'] + quoted_names(union_group_columns(metrics) | map(attribute='name') | list) -%}
+    retracted, summed per cell (`names`, the state's key columns as SQL), for a state whose
+    measures are all `counts` (bigint sums over rows): exact, as counts add and subtract, and a
+    cell left with no rows is dropped, as a full build would not have it. -#}
+{% macro state_plus_changes(previous, state_macro, names, rows, counts) -%}
 with rows_built_now as (
 {{ rows_built_now(rows) }}
 ),
@@ -612,7 +611,6 @@ with {{ touched_cells_ctes(metrics, union_group_columns(metrics), rows, linked_b
 rescored as (
 {{ family_mart(family, scores_macro, state_relation, helper_states, only) }}
 )
-
 
 {{ merged_with_previous(previous, 'rescored', 'touched_groups', group_by_columns | map(attribute='name') | list) }}
     {%- endif %}

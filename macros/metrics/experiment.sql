@@ -237,9 +237,9 @@ from adjusted
 
 {#- Labelled rows per experiment metric, experiment, arm and randomization unit (the metric's
     `randomization_unit`, SubjectID by default), from `labelled_relation` (labelled rows with
-    metric_name) and a sign: a state whose rows add up, so an append adds the labels built now
-    and takes away those it retracted (`sign` -1). Rows outside an experiment are left out. -#}
-{% macro experiment_unit_rows(labelled_relation, sign=1) -%}
+    metric_name): counts, so an append adds the labels built now and takes away those it
+    retracted (state_plus_changes). Rows outside an experiment are left out. -#}
+{% macro experiment_unit_rows(labelled_relation) -%}
     {%- set metrics = metrics_of_family(vm_config().metrics, 'experiment') -%}
     {%- for metric in metrics %}
 select
@@ -247,7 +247,7 @@ select
     cast({{ vm_ident(metric.experiment_name) }} as {{ dbt.type_string() }}) as experiment,
     cast({{ vm_ident(metric.experiment_group) }} as {{ dbt.type_string() }}) as arm,
     cast({{ vm_ident(metric.randomization_unit) }} as {{ dbt.type_string() }}) as unit,
-    {{ sign }} * count(*) as labelled_rows
+    count(*) as labelled_rows
 from {{ labelled_relation }}
 where metric_name = {{ vm_string(metric.name) }}
   and {{ vm_ident(metric.experiment_name) }} is not null

@@ -8,26 +8,5 @@
 {%- if previous is none %}
 {{ experiment_unit_rows(ref('int_ih__labelled_interactions')) }}
 {%- else %}
-with labels_built_now as (
-{{ rows_built_now('label') }}
-),
-
-labels_retracted as (
-{{ rows_retracted('label') }}
-),
-
-signed_rows as (
-
-    select metric_name, experiment, arm, unit, labelled_rows from {{ previous }}
-    union all
-    {{ experiment_unit_rows('labels_built_now') }}
-    union all
-    {{ experiment_unit_rows('labels_retracted', -1) }}
-
-)
-
-select metric_name, experiment, arm, unit, cast(sum(labelled_rows) as bigint) as labelled_rows
-from signed_rows
-group by metric_name, experiment, arm, unit
-having sum(labelled_rows) > 0
+{{ state_plus_changes(previous, experiment_unit_rows, ['metric_name', 'experiment', 'arm', 'unit'], 'label', ['labelled_rows']) }}
 {%- endif %}
