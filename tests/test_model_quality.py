@@ -13,19 +13,25 @@ from __future__ import annotations
 import functools
 import io
 import math
+import shutil
 import zipfile
 from datetime import date, timedelta
 from itertools import combinations
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 from polars.testing import assert_frame_equal
 import pytest
+import yaml
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from python_udfs import tdigest as td
 from valuemarts.api import Warehouse
+from valuemarts.dbt_runner import run_dbt
+from valuemarts.errors import ValueMartsError
+from valuemarts.paths import compiled_dir
 from tests.api_build import build
 from valuemarts.demo import FILE_DAY, generate_ih, write_ih
 from valuemarts.reports.query import load_metrics
@@ -438,3 +444,23 @@ def test_single_offer_set_has_no_personalization(extra) -> None:
     got = report(warehouse, "model_ml_scores", [], where="Channel = 'Tiny' and PlacementType = 'Hero'").row(0, named=True)
     assert got["personalization"] is None
     assert got["novelty"] == 0.0
+
+
+def test_state_reconcile_test_counts_rows_without_a_score(demo_warehouse, tmp_path: Path) -> None:
+    """The dbt test model_ml_scores__state_reconciles counts a property's unscored labelled rows
+    from the interactions with a null score (not by joining every label): rows nulled after the
+    build make the stale state fail it, and the state rebuilt from them passes it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(demo_warehouse.warehouse, warehouse)
+    dbt_vars = yaml.safe_load((compiled_dir(demo_warehouse.warehouse) / "vars.yml").read_text())["valuemarts"]
+    scored = "select sum(scored_row_count) from marts.mart_model_ml_scores__state where property = 'Propensity'"
+    before = Warehouse.open(warehouse).sql(scored).item()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""
+            update intermediate.int_ih__interactions set "Propensity" = null
+            where _row_key in (select _row_key from intermediate.int_ih__labelled_keys
+                               where metric_name = 'model_ml_scores' order by _row_key limit 10)""")
+    with pytest.raises(ValueMartsError, match="model_ml_scores__state_reconciles"):
+        run_dbt(["test", "--select", "model_ml_scores__state_reconciles"], warehouse, dbt_vars)
+    run_dbt(["build", "--select", "mart_model_ml_scores__state", "--full-refresh"], warehouse, dbt_vars)
+    assert Warehouse.open(warehouse).sql(scored).item() == before - 10

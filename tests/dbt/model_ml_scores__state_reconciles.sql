@@ -5,17 +5,61 @@
 {%- if metrics | length == 0 %}
 select 1 as failure where false
 {%- else %}
-with labelled_totals as (
+{#- Counted without joining every labelled row to its interaction (the largest join of a build,
+    again): each metric's labelled rows, less those whose deciding row has no score for the
+    property, which are few. A label always has its row (built_rows_reference). -#}
+{%- set properties = adapter.dispatch('model_ml_scores_properties')() %}
+with metric_labels as (
 
-    {%- for property in adapter.dispatch('model_ml_scores_properties')() %}
-    select
-        metric_name,
-        {{ vm_string(property) }} as property,
-        count(*) as row_count,
-        count({{ vm_ident(property) }}) as scored_row_count
-    from {{ ref('int_ih__labelled_interactions') }}
+    select metric_name, _row_key
+    from {{ ref('int_ih__labelled_keys') }}
     where metric_name in ({{ sql_string_list(metrics | map(attribute='name') | list) }})
+
+),
+
+rows_without_a_score as (
+
+    select
+        _row_key,
+        {%- for property in properties %}
+        {{ vm_ident(property) }} is null as {{ vm_ident('no_' ~ property) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_ih__interactions') }}
+    where {% for property in properties %}{{ vm_ident(property) }} is null{{ " or " if not loop.last }}{% endfor %}
+
+),
+
+label_counts as (
+
+    select metric_name, count(*) as row_count
+    from metric_labels
     group by metric_name
+
+),
+
+unscored_label_counts as (
+
+    select
+        metric_labels.metric_name,
+        {%- for property in properties %}
+        count(*) filter (where rows_without_a_score.{{ vm_ident('no_' ~ property) }}) as {{ vm_ident('unscored_' ~ property) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from metric_labels
+    inner join rows_without_a_score on metric_labels._row_key = rows_without_a_score._row_key
+    group by metric_labels.metric_name
+
+),
+
+labelled_totals as (
+    {%- for property in properties %}
+
+    select
+        label_counts.metric_name,
+        {{ vm_string(property) }} as property,
+        label_counts.row_count,
+        label_counts.row_count - coalesce(unscored_label_counts.{{ vm_ident('unscored_' ~ property) }}, 0) as scored_row_count
+    from label_counts
+    left join unscored_label_counts on label_counts.metric_name = unscored_label_counts.metric_name
     {{ "union all" if not loop.last }}
     {%- endfor %}
 
