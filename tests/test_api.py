@@ -13,9 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pytest
 import yaml
 
+import python_udfs
 from python_udfs import registry
 from valuemarts.api import Warehouse
 from valuemarts.cli import main
@@ -217,11 +220,24 @@ def test_udf_signatures_match_their_modules() -> None:
 
 
 def test_a_report_process_loads_only_what_the_report_needs(demo_warehouse) -> None:
-    """No build, compiler or dbt code, and no t-digest code for an engagement report."""
-    heavy = ["valuemarts.build", "valuemarts.config.compiler", "dbt", "python_udfs.tdigest_udfs", "sklearn"]
+    """No build, compiler or dbt code, no t-digest code and no scipy (its p-values are the normal
+    tail's) for an engagement report."""
+    heavy = ["valuemarts.build", "valuemarts.config.compiler", "dbt", "python_udfs.tdigest_udfs", "sklearn", "scipy"]
     code = ("import sys; from valuemarts.cli import main; "
             f"code = main(['report', 'engagement', '--warehouse', {str(demo_warehouse.warehouse)!r}]); "
             f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_normal_p_value_udf_agrees_with_scipy() -> None:
+    """vm_norm_p_two_sided (erfc, no scipy) against scipy's 2·Φ(−|z|), NULL for NULL and NaN."""
+    from scipy import special
+
+    z = np.concatenate([np.linspace(-37.0, 37.0, 20001), [np.inf, -np.inf]])
+    con = python_udfs.register(duckdb.connect())
+    got = con.execute("select z, vm_norm_p_two_sided(z) as p from (select unnest(?) as z)", [z.tolist()]).fetchnumpy()
+    assert len(got["z"]) == len(z)
+    np.testing.assert_allclose(got["p"], 2.0 * special.ndtr(-np.abs(got["z"])), rtol=1e-12, atol=0)
+    assert con.execute("select vm_norm_p_two_sided(null), vm_norm_p_two_sided('nan'::double)").fetchone() == (None, None)
