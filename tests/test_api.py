@@ -149,6 +149,23 @@ def test_run_dbt_passes_each_finished_model_to_log_as_it_goes(demo_warehouse, tm
     assert len(lines) == 2
 
 
+def test_first_runs_on_new_warehouses_share_the_parse_state(demo_warehouse, tmp_path: Path) -> None:
+    """dbt's first run for a warehouse starts from the parse state another warehouse of the same
+    file name and vars left (no full parse); other vars parse in full."""
+    dbt_vars = yaml.safe_load((compiled_dir(demo_warehouse.warehouse) / "vars.yml").read_text())["valuemarts"]
+    full_parse = "Unable to do partial parsing because saved manifest not found"
+
+    def parse(folder: str, run_vars: dict) -> str:
+        warehouse = tmp_path / folder / "warehouse.duckdb"
+        warehouse.parent.mkdir()
+        run_dbt(["parse"], warehouse, run_vars)
+        return (warehouse.parent / "dbt_target" / "logs" / "dbt.log").read_text()
+
+    parse("first", dbt_vars)  # leaves the state in the cache whether or not it found one
+    assert full_parse not in parse("second", dbt_vars)
+    assert full_parse in parse("other_vars", dbt_vars | {"config_hash": "another config " + str(tmp_path)})
+
+
 def test_dbt_lines_condense_to_one_per_finished_model() -> None:
     lines = {
         "12:00:01  1 of 40 START sql table model marts.mart_engagement ..... [RUN]": None,

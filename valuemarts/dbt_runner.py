@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,23 +75,27 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
       1/149 OK    intermediate.int_clv__metric_config (table, 0.25s)
     """
     dbt = Path(sys.executable).parent / "dbt"
-    # dbt runs in the project folder: a warehouse path relative to ours would name another file there.
     warehouse = warehouse.absolute()
-    # Unbuffered, so dbt's lines arrive as it writes them and not when its buffer fills.
-    env = {**os.environ, "VALUEMARTS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "PYTHONUNBUFFERED": "1"}
     project = project_dir()
+    target_dir = dbt_target_dir(warehouse)
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"}  # lines as written
     if target == "spark":
-        runner = [sys.executable, "-m", "valuemarts.spark.launcher", "--warehouse", str(warehouse.parent)]
+        runner, cwd = [sys.executable, "-m", "valuemarts.spark.launcher", "--warehouse", str(warehouse.parent)], project
+        env["VALUEMARTS_WAREHOUSE"] = str(warehouse)
     else:
-        runner = [str(dbt)]
+        # dbt runs in the warehouse's folder and names it by its file name, so that the profile dbt
+        # parses with is the same for every warehouse of that name, and they can share its parse
+        # state (_parse_state_key).
+        runner, cwd = [str(dbt)], warehouse.parent
+        env["VALUEMARTS_WAREHOUSE"] = warehouse.name
     command = [*runner, "--no-use-colors", *args, "--target", target, "--project-dir", str(project),
-               "--profiles-dir", str(project), "--target-path", str(dbt_target_dir(warehouse)),
-               "--log-path", str(dbt_target_dir(warehouse) / "logs")]
+               "--profiles-dir", str(project), "--target-path", str(target_dir), "--log-path", str(target_dir / "logs")]
     if dbt_vars is not None:
         # Unescaped unicode: dbt's YAML reader rejects the surrogate pairs JSON writes for emoji.
         command += ["--vars", json.dumps({"valuemarts": dbt_vars}, ensure_ascii=False)]
-    proc = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    parse_key = _parse_state_key(warehouse.name, target, dbt_vars)
+    _seed_parse_state(target_dir, parse_key)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True, preexec_fn=functools.partial(_die_with_parent, os.getpid()))
     lines: list[str] = []
     try:
@@ -105,8 +112,56 @@ def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict | None = None,
     output = "".join(lines)
     if proc.returncode != 0:
         raise ValueMartsError("dbt " + args[0] + " failed:\n" + _errors_of(output))
+    _keep_parse_state(target_dir, parse_key)
     models = sum(1 for line in lines if " OK created " in line or "OK loaded seed" in line)
     return DbtResult(models_built=models, output=output)
+
+
+# dbt parses the whole project (about 7 s) when its target folder holds no parse state, which is
+# every first build of a warehouse. The state fits any run with the same vars, target and
+# warehouse file name: dbt checks those, and every project file's checksum, and reparses what
+# differs. So runs share it through a small cache in the project's target folder (git-ignored),
+# a file per key, the least recently used dropped beyond PARSE_CACHE_FILES.
+PARSE_STATE = "partial_parse.msgpack"
+PARSE_CACHE_FILES = 16
+
+
+def parse_cache_dir() -> Path:
+    return project_dir() / "target" / "parse_cache"
+
+
+def _parse_state_key(warehouse_name: str, target: str, dbt_vars: dict | None) -> str:
+    described = json.dumps([warehouse_name, target, dbt_vars], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(described.encode("utf-8")).hexdigest()[:24]
+
+
+def _seed_parse_state(target_dir: Path, key: str) -> None:
+    """Start a target folder without parse state from the cached one of its key, if any."""
+    cached, state = parse_cache_dir() / f"{key}.msgpack", target_dir / PARSE_STATE
+    if state.exists() or not cached.exists():
+        return
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, state)
+        os.utime(cached)  # recently used
+    except OSError:
+        pass  # a cache that can't be read or touched costs a full parse, nothing else
+
+
+def _keep_parse_state(target_dir: Path, key: str) -> None:
+    """Cache a successful run's parse state under its key (atomically: runs may share a key)."""
+    state, cache = target_dir / PARSE_STATE, parse_cache_dir()
+    if not state.exists():
+        return
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with state.open("rb") as source, tempfile.NamedTemporaryFile(dir=cache, suffix=".tmp", delete=False) as copy:
+            shutil.copyfileobj(source, copy)
+        os.replace(copy.name, cache / f"{key}.msgpack")
+        for stale in sorted(cache.glob("*.msgpack"), key=lambda f: f.stat().st_mtime)[:-PARSE_CACHE_FILES]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only project folder: every first build of a warehouse parses in full
 
 
 # `12:01:02  18 of 149 OK created sql incremental model intermediate.int_ih__interactions .... [OK in 0.49s]`

@@ -95,8 +95,9 @@ def warehouse_file(session: Any) -> str | None:
 
 
 def output_dir(warehouse: str | None, configured: str) -> Path:
-    """A configured output folder (alerts, model cards): relative paths sit beside the warehouse."""
+    """A configured output folder (alerts, model cards): relative paths sit beside the warehouse
+    (which dbt names relative to its working folder, the warehouse's own)."""
     path = Path(configured)
     if path.is_absolute():
         return path
-    return (Path(warehouse).parent if warehouse else Path.cwd()) / path
+    return (Path(warehouse).absolute().parent if warehouse else Path.cwd()) / path
