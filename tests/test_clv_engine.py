@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from scipy.special import beta as beta_fn
 
-from python_udfs.clv.engine import cards, champion, clusters, contractual, drift, population, scoring, tiers
+from python_udfs.clv.engine import cards, champion, clusters, contractual, drift, population, scoring, stored_models, tiers
 from python_udfs.clv.engine.features import history_features, realised_value
 from python_udfs.clv.engine.settings import ClvSettings
 from python_udfs.clv.engine.windows import Window, add_months
@@ -190,8 +190,8 @@ def test_training_keeps_the_better_model_and_the_cards_describe_it(trained, stea
     # a stored card row predicts exactly as the model that was trained
     known = steady.filter(pl.col("purchase_date") <= SCORED)
     features = history_features(known, Window(SCORED, 12, 6), "weeks")
-    for row, model in zip(cards.cards_frame(model_cards, models).iter_rows(named=True), models):
-        np.testing.assert_array_equal(cards.load_model(row).predict(features, 26.0), model.predict(features, 26.0))
+    for row, model in zip(stored_models.cards_frame(model_cards, models).iter_rows(named=True), models):
+        np.testing.assert_array_equal(stored_models.load_model(row).predict(features, 26.0), model.predict(features, 26.0))
     again, _ = champion.train_champion(known, s, SCORED)
     assert [c.baseline_rmse for c in again] == [c.baseline_rmse for c in model_cards]  # deterministic
 
@@ -205,7 +205,7 @@ def drift_of(periods: pl.DataFrame, trained, tmp_path: Path) -> dict:
     predictions = scoring.score(periods.filter(pl.col("purchase_date") <= SCORED), model, card.model_id, window, s)
     actuals = (predictions.join(realised_value(periods, window), on="customer_key", how="left")
                .with_columns(pl.col("actual_value").fill_null(0.0)))
-    result = drift.evaluate(actuals, cards.cards_frame(model_cards, models), s, tmp_path)
+    result = drift.evaluate(actuals, stored_models.cards_frame(model_cards, models), s, tmp_path)
     assert result.height == 1
     return result.row(0, named=True)
 

@@ -4,7 +4,3 @@ Modules: `summary` (transactions -> frequency/recency/T/monetary, the reference 
 summary), `fit` (shared MLE driver, `FitResult`), `bgnbd`, `gamma_gamma`, `sbg` (contractual),
 `value` (non-contractual CLV and time-unit helpers).
 """
-
-from python_udfs.clv.fit import FitResult
-
-__all__ = ["FitResult"]

@@ -9,6 +9,6 @@ The dbt Python models in models/*/clv/ only read relations and call these module
 * the prediction engine: `features` (history-window summary, realised value), `baseline`
   (BG/NBD + Gamma-Gamma), `boosting` (gradient-boosted regressor), `evaluation` (capped RMSE and
   R²), `training` (held-out comparison, the champion), `grid` (window grid search), `champion`
-  (when to train), `tiers`, `clusters`, `scoring`, `drift` and `cards` (model cards and the
-  stored champion).
+  (when to train), `tiers`, `clusters`, `scoring`, `drift`, `cards` (model cards) and
+  `stored_models` (the stored champion).
 """

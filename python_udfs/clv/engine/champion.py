@@ -14,10 +14,10 @@ from datetime import date, datetime, timezone
 import polars as pl
 
 from python_udfs.clv.engine.baseline import NotEnoughData
-from python_udfs.clv.engine.cards import (SCHEMA, ModelCard, cards_frame, code_version, model_params,
-                                          training_signature)
+from python_udfs.clv.engine.cards import SCHEMA, ModelCard, code_version, training_signature
 from python_udfs.clv.engine.grid import grid_search
 from python_udfs.clv.engine.settings import ClvSettings, for_metric
+from python_udfs.clv.engine.stored_models import cards_frame, model_params
 from python_udfs.clv.engine.threads import single_threaded
 from python_udfs.clv.engine.training import BOOSTED, TrainedModel, TrainingRun, train
 from python_udfs.clv.engine.windows import Window, add_months

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from python_udfs.clv.engine.cards import load_model
 from python_udfs.clv.engine.clusters import cluster_customers
 from python_udfs.clv.engine.features import FEATURES, history_features
 from python_udfs.clv.engine.settings import ClvSettings, for_metric
+from python_udfs.clv.engine.stored_models import load_model
 from python_udfs.clv.engine.threads import single_threaded
 from python_udfs.clv.engine.tiers import rank_by_value, tier_labels
 from python_udfs.clv.engine.training import TrainedModel
