@@ -582,11 +582,12 @@ having {% for count in counts %}sum({{ count }}) <> 0{{ " or " if not loop.last 
 
 {#- A family's mart model: family_mart on a first build or a full refresh; afterwards the previous
     mart with the groups (each metric's group_by) holding a touched cell scored again from the
-    state, so an append scores the groups it changed, not every group: for marts whose scores run
-    Python UDFs per group (a mart scored in SQL from a small state is cheaper scored whole, with
-    family_mart). `rows` as for the family's state model; `batched` scores a full build's groups
-    batch by batch (materialized vm_batched_table). With `appends_insert` an append gives the rescored groups
-    only, for vm_batched_table to insert after the pre-hook delete_touched deleted them. -#}
+    state, so an append scores the groups it changed, not every group. For marts whose scores run
+    Python UDFs per group; a mart scored in SQL from a small state costs less scored whole
+    (family_mart). `rows` as for the family's state model; `batched` scores a full build's groups
+    batch by batch (materialized vm_batched_table). With `appends_insert` an append gives the
+    rescored groups only, for vm_batched_table to insert after the pre-hook delete_touched
+    deleted them. -#}
 {% macro family_mart_model(family, scores_macro, state_relation, rows, helper_states={}, batched=false) -%}
     {%- do touched_cells_refs() -%}
     {%- set previous = vm_previous(this.identifier) -%}
