@@ -63,6 +63,10 @@ def register_all(con: duckdb.DuckDBPyConnection) -> None:
                 raise
 
 
+# Cached, so each UDF's function lives as long as the process: DuckDB holds no reference to it,
+# and connections to one file share the functions the first of them registered, which may close
+# before the others call them (a freed function crashed the process).
+@functools.cache
 def _imported_on_first_call(module: str, name: str, arity: int) -> Callable[..., object]:
     def call(*args: object) -> object:
         return implementation(module, name)(*args)

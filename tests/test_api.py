@@ -236,6 +236,22 @@ def test_udf_signatures_match_their_modules() -> None:
     assert declared == registry.SIGNATURES
 
 
+def test_udfs_outlive_the_connection_that_registered_them(tmp_path) -> None:
+    """Connections to one file in a process share its database, so the UDFs a first connection
+    registered are the ones a second one calls after the first closed (the viewer's pages while its
+    build thread reports). DuckDB keeps no reference to a UDF's function: when it was freed with
+    the first connection, the call crashed the process (a segfault, hence the child process)."""
+    code = ("import gc, sys, duckdb; from valuemarts.duck import connect; "
+            "path = sys.argv[1]; duckdb.connect(path).close(); "
+            "first = connect(path, read_only=True); second = connect(path, read_only=True); "
+            "first.close(); del first; gc.collect(); "
+            "print(second.execute('select vm_norm_p_two_sided(1.959963984540054)').fetchone()[0])")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "shared.duckdb")], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert float(done.stdout) == pytest.approx(0.05, rel=1e-12)
+
+
 def test_a_report_process_loads_only_what_the_report_needs(demo_warehouse) -> None:
     """No build, compiler or dbt code, no t-digest code and no scipy (its p-values are the normal
     tail's) for an engagement report."""
