@@ -248,7 +248,10 @@ def test_a_good_upload_ends_with_the_new_numbers_on_the_dashboard(page, import_t
     new_file = write_ih_day(generate_ih_next_day(40_000, seed=7, days=30, start=DEFAULT_START), day,
                             tmp_path / "new", "zip")
     upload(page, url, [new_file])
-    page.locator(".vm-success >> text=Built").wait_for(timeout=BUILD_SECONDS * 1000)
+    page.locator(".vm-build-status >> text=Building").wait_for(timeout=60_000)
+    outcome = page.locator(".vm-success, .vm-danger").first
+    outcome.wait_for(timeout=BUILD_SECONDS * 1000)   # a failed build fails here, with its message
+    assert shown_text(outcome).startswith("Built"), shown_text(outcome)
     new = Warehouse.open(warehouse).report("engagement").row(0, named=True)
     assert new["Count"] > old["Count"]
     open_page(page, url, "dashboard")

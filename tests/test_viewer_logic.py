@@ -357,3 +357,26 @@ def test_the_import_page_lists_what_the_server_received():
     from viewer.pages.data_import import received_text
 
     assert received_text({"b.zip": b"12345", "a.csv": "x,y\n"}) == "Received: a.csv (4 bytes), b.zip (5 bytes)"
+
+
+def test_build_progress_shows_only_the_current_builds_result() -> None:
+    """A new build hides the last one's result (an upload's test once read an old error as its own)."""
+    from viewer.jobs import Progress
+    from viewer.progress import BuildProgressView
+
+    class Runner:
+        current = Progress(label="first", error="bad.csv: missing required column(s)", finished_at=1.0)
+
+        def progress(self) -> Progress:
+            return self.current
+
+    runner = Runner()
+    view = BuildProgressView(runner)
+    view.update()
+    assert [pane.object for pane in view.result.objects] and "bad.csv" in view.result.objects[0].object
+    runner.current = Progress(label="second", running=True, done=3, total=10)
+    view.update()
+    assert view.result.objects == [] and "3 of 10" in view.status.object and view.bar.visible
+    runner.current = Progress(label="second", summary=("models built: 20",), finished_at=2.0)
+    view.update()
+    assert "Built: models built: 20" in view.result.objects[0].object and not view.bar.visible

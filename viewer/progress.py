@@ -39,6 +39,7 @@ class BuildProgressView:
         if progress.running:
             self.status.object = f"**Building** ({progress.label}): " + (
                 f"{progress.done} of {progress.total} models and tests" if progress.total else "loading files")
+            self.result.objects = []   # the last build's result is not this one's
         elif progress.finished_at is not None:
             self.status.object = f"**Last build** ({progress.label})"
             self.result.objects = [note(progress.error, "danger") if progress.error
