@@ -1,13 +1,14 @@
-{#- The labelled rows of one metric (docs/metrics.md#labelled-rows): rows whose Outcome is in
-    the metric's positive or negative list, after the metric's filter, collapsed to one row per
-    (InteractionID, ActionID, Rank) with y = 1 if any is positive (a true dedup, weakness 4).
-    Narrow on purpose: the key, y and the deciding row's `_row_key` (earliest positive if y = 1,
-    else earliest negative; by OutcomeTime, then Outcome), which supplies every other column. -#}
+{#- The labelled rows of one labelling rule, that of `metric` and every metric sharing its
+    label_rule (docs/metrics.md#labelled-rows): rows whose Outcome is in the positive or negative
+    list, after the filter, collapsed to one row per (InteractionID, ActionID, Rank) with y = 1 if
+    any is positive (a true dedup, weakness 4). Narrow on purpose: the key, y and the deciding
+    row's `_row_key` (earliest positive if y = 1, else earliest negative; by OutcomeTime, then
+    Outcome), which supplies every other column. -#}
 {% macro labelled_keys(metric, relation) -%}
     {%- set positives = metric.positive_model_response -%}
     {%- set outcomes = positives + metric.negative_model_response -%}
     select
-        {{ vm_string(metric.name) }} as metric_name,
+        {{ vm_string(metric.label_rule) }} as label_rule,
         _interaction_key,
         y,
         _row_key

@@ -240,3 +240,20 @@ def test_reports_use_the_config_the_warehouse_was_built_with(tmp_path):
     # So does compiling another config beside it.
     assert main(["compile", str(tmp_path / "config.toml"), "--warehouse", str(warehouse)]) == 0
     assert load_metrics(warehouse)["engagement"]["group_by"] == built_with
+
+
+def test_metrics_with_one_labelling_rule_share_its_stored_labels(demo_warehouse):
+    """The demo's engagement, model_ml_scores and experiment metrics label rows alike (Clicked
+    against Impression and Pending, no filter): their labels are stored once, under the first of
+    them in the config; conversion has a rule of its own. Each metric still sees all of its rule's rows."""
+    from valuemarts.api import Warehouse
+
+    warehouse = Warehouse.open(demo_warehouse.warehouse)
+    stored = dict(warehouse.sql("select label_rule, count(*) from intermediate.int_ih__labelled_keys_by_rule "
+                                "group by label_rule").rows())
+    per_metric = dict(warehouse.sql("select metric_name, count(*) from intermediate.int_ih__labelled_keys "
+                                    "group by metric_name").rows())
+    assert set(stored) == {"model_ml_scores", "conversion"}
+    assert per_metric == {"model_ml_scores": stored["model_ml_scores"], "engagement": stored["model_ml_scores"],
+                          "experiment": stored["model_ml_scores"], "conversion": stored["conversion"]}
+    assert 0 < stored["conversion"] < stored["model_ml_scores"]

@@ -24,10 +24,10 @@ from valuemarts.config.typecheck import Relation, TypeChecker, describe_type, ty
 from valuemarts.errors import ConfigError, ConfigErrors
 from valuemarts.sql_names import quote_string
 
-# The layout of the tables a build keeps between runs (2: IH row keys as 128-bit numbers). It is
-# part of the config hash, so a warehouse built with another layout is rebuilt in full rather
-# than appended to.
-WAREHOUSE_LAYOUT = 2
+# The layout of the tables a build keeps between runs (2: IH row keys as 128-bit numbers; 3: one
+# label per labelling rule, not per metric). It is part of the config hash, so a warehouse built
+# with another layout is rebuilt in full rather than appended to.
+WAREHOUSE_LAYOUT = 3
 
 IH_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
 HOLDINGS_FILE_TYPES = {"pega_ds_export", "parquet", "json", "csv", "xlsx"}
@@ -143,7 +143,7 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
         "holdings": holdings,
         "global_filters": global_filters,
         "metrics": metrics,
-        "labelled_metrics": [m for m in metrics.values() if FAMILIES[m["family"]].labelled],
+        "labelled_metrics": _with_label_rules([m for m in metrics.values() if FAMILIES[m["family"]].labelled]),
         "placeholder_metrics": placeholder_metrics(),
     }
     report_specs = {
@@ -161,6 +161,31 @@ def compile_config(raw: dict[str, Any], text: str = "", *, ih_columns: DataColum
     dbt_vars["report_specs"] = report_specs
     return CompiledConfig(dbt_vars=dbt_vars, report_specs=report_specs,
                           warnings=[f"{w.key}: {w.message}" for w in errors.warnings])
+
+
+def _with_label_rules(labelled: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The labelled metrics, each with `label_rule`: the first of them that labels rows the same way.
+
+    Metrics with the same positive and negative outcomes (as sets: only membership decides) and
+    the same filter share their labelled rows, so int_ih__labelled_keys_by_rule stores them once
+    per rule; in the demo config engagement, model_ml_scores and experiment share one.
+
+    Examples
+    --------
+    >>> rules = _with_label_rules([
+    ...     {"name": "a", "positive_model_response": ["C"], "negative_model_response": ["I", "P"], "filter_sql": None},
+    ...     {"name": "b", "positive_model_response": ["C"], "negative_model_response": ["P", "I"], "filter_sql": None},
+    ...     {"name": "c", "positive_model_response": ["C"], "negative_model_response": ["I"], "filter_sql": None}])
+    >>> [m["label_rule"] for m in rules]
+    ['a', 'a', 'c']
+    """
+    first_of_rule: dict[tuple[frozenset[str], frozenset[str], str | None], str] = {}
+    ruled = []
+    for metric in labelled:
+        rule = (frozenset(metric["positive_model_response"]), frozenset(metric["negative_model_response"]),
+                metric["filter_sql"])
+        ruled.append({**metric, "label_rule": first_of_rule.setdefault(rule, metric["name"])})
+    return ruled
 
 
 def _metrics_by_source(metrics_table: dict[str, Any]) -> dict[str, list[str]]:

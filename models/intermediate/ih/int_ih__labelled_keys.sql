@@ -1,52 +1,32 @@
-{#- One labelled row per (metric, InteractionID, ActionID, Rank) for every configured metric of
-    the engagement, conversion, model_ml_scores and experiment families, across all file groups
-    (weakness 6): the key, y and the deciding row. Incremental: offers with rows this run
-    (re)computed upstream, or rows of a replaced file, are relabelled from all their rows; the
-    pre-hook drops their earlier labels (int_ih__changes). -#}
-{{
-    config(
-        materialized=vm_incremental(),
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_relabelled_keys(ref('int_ih__changes')) }}"
-    )
-}}
+{#- One labelled row per (metric, InteractionID, ActionID, Rank) for every labelled metric: the
+    rows of its labelling rule (int_ih__labelled_keys_by_rule). A view: metrics that label rows
+    the same way share one stored copy. -#}
+{{ config(materialized='view') }}
 {%- set cfg = vm_config() -%}
-
-with interactions as (
-
-    select * from {{ ref('int_ih__interactions') }}
-    {%- if is_incremental() %}
-    where _interaction_key in (
-            select _interaction_key from {{ ref('int_ih__interactions') }} where {{ vm_built_now() }}
-        )
-       or _interaction_key in (
-            select _interaction_key from {{ ref('int_ih__changes') }} where change_kind = 'label'
-        )
-    {%- endif %}
-
-),
 
 {%- if cfg.labelled_metrics | length == 0 %}
 
-labelled as (
-
-    select cast(null as {{ dbt.type_string() }}) as metric_name, _interaction_key, cast(null as integer) as y, _row_key
-    from interactions
-    where false
-
-)
+select
+    cast(null as {{ dbt.type_string() }}) as metric_name, _interaction_key, y, _row_key, _built_by
+from {{ ref('int_ih__labelled_keys_by_rule') }}
+where false
 {%- else %}
 
-labelled as (
-    {%- for metric in cfg.labelled_metrics %}
+with metric_rules as (
 
-    {{ labelled_keys(metric, 'interactions') }}
+    {%- for metric in cfg.labelled_metrics %}
+    select {{ vm_string(metric.name) }} as metric_name, {{ vm_string(metric.label_rule) }} as label_rule
     {{ "union all" if not loop.last }}
     {%- endfor %}
 
 )
-{%- endif %}
 
-select *, '{{ invocation_id }}' as _built_by  -- marks labels (re)computed by this run
-from labelled
+select
+    metric_rules.metric_name,
+    rule_keys._interaction_key,
+    rule_keys.y,
+    rule_keys._row_key,
+    rule_keys._built_by
+from {{ ref('int_ih__labelled_keys_by_rule') }} as rule_keys
+inner join metric_rules on rule_keys.label_rule = metric_rules.label_rule
+{%- endif %}
