@@ -51,6 +51,19 @@ def test_reference_template_compiles_unchanged():
     assert vars_["ih"]["default_values"]["ModelControlGroup"] == "cast('Test' as VARCHAR)"
 
 
+def test_metrics_that_label_alike_share_a_labelling_rule():
+    """Same outcome lists as sets and the same filter: one rule, named by the first such metric
+    (int_ih__labelled_keys_by_rule stores each rule's labels once); any difference: a rule of its own."""
+    raw = _template()
+    raw["metrics"]["engagement"]["negative_model_response"] = ["Pending", "Impression"]   # order is no difference
+    raw["metrics"]["engagement_web"] = {**raw["metrics"]["engagement"], "filter": "pl.col('Channel') == 'Web'"}
+    raw["metrics"]["engagement_pending"] = {**raw["metrics"]["engagement"], "negative_model_response": ["Pending"]}
+    rules = {m["name"]: m["label_rule"] for m in compile_config(raw).dbt_vars["labelled_metrics"]}
+    assert rules == {"model_ml_scores": "model_ml_scores", "engagement": "model_ml_scores",
+                     "experiment": "model_ml_scores", "conversion": "conversion",
+                     "engagement_web": "engagement_web", "engagement_pending": "engagement_pending"}
+
+
 def test_unknown_columns_are_named_with_their_key():
     raw = _template()
     raw["metrics"]["engagement"]["group_by"] = ["Channel", "Chanel"]
