@@ -37,7 +37,7 @@ demo: demo-data build
 
 test: install browser
 	$(BIN)/python scripts/governance.py
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
 
 clean:
 	rm -rf data target logs
