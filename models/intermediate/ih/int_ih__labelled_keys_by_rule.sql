@@ -39,11 +39,10 @@ labelled as (
 
 )
 {%- else %}
-{%- set rules = [] -%}
-{%- for metric in cfg.labelled_metrics if metric.label_rule == metric.name %}{% do rules.append(metric) %}{% endfor %}
 
 labelled as (
-    {%- for rule in rules %}
+    {#- one block per rule: the metric that names it -#}
+    {%- for rule in cfg.labelled_metrics if rule.label_rule == rule.name %}
 
     {{ labelled_keys(rule, 'interactions') }}
     {{ "union all" if not loop.last }}
