@@ -33,14 +33,16 @@ class BuildProgressView:
         if progress == self._shown:
             return
         self._shown = progress
-        self.bar.visible = progress.running
-        self.bar.value = progress.percent
-        self.log.object = "\n".join(progress.lines[-8:])
-        if progress.running:
-            self.status.object = f"**Building** ({progress.label}): " + (
-                f"{progress.done} of {progress.total} models and tests" if progress.total else "loading files")
-            self.result.objects = []   # the last build's result is not this one's
-        elif progress.finished_at is not None:
-            self.status.object = f"**Last build** ({progress.label})"
-            self.result.objects = [note(progress.error, "danger") if progress.error
-                                   else note("Built: " + "; ".join(progress.summary), "success")]
+        # One patch to the browser: the status never shows beside another build's result.
+        with pn.io.hold():
+            self.bar.visible = progress.running
+            self.bar.value = progress.percent
+            self.log.object = "\n".join(progress.lines[-8:])
+            if progress.running:
+                self.status.object = f"**Building** ({progress.label}): " + (
+                    f"{progress.done} of {progress.total} models and tests" if progress.total else "loading files")
+                self.result.objects = []   # the last build's result is not this one's
+            elif progress.finished_at is not None:
+                self.status.object = f"**Last build** ({progress.label})"
+                self.result.objects = [note(progress.error, "danger") if progress.error
+                                       else note("Built: " + "; ".join(progress.summary), "success")]
