@@ -38,6 +38,8 @@ SIGNATURES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "vm_chi2_sf": (_STATS, ("DOUBLE", "DOUBLE"), "DOUBLE"),
     "vm_ranking_scores": (_RANKING, ("STRUCT(score DOUBLE, positives BIGINT, negatives BIGINT)[]",),
                           "STRUCT(roc_auc DOUBLE, average_precision DOUBLE)"),
+    "vm_ranking_scores_of_counts": (_RANKING, ("STRUCT(y INTEGER, score_counts MAP(DOUBLE, BIGINT))[]",),
+                                    "STRUCT(roc_auc DOUBLE, average_precision DOUBLE)"),
 }
 
 

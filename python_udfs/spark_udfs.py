@@ -22,7 +22,8 @@ from python_udfs import registry
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-# name -> Spark return type, beside registry.SIGNATURES' DuckDB types.
+# name -> Spark return type, beside registry.SIGNATURES' DuckDB types. vm_ranking_scores_of_counts is
+# DuckDB's only: on Spark the model-quality scores unnest their maps in SQL for vm_ranking_scores.
 SPARK_RETURN_TYPES: dict[str, str] = {
     "tdigest_build": "binary",
     "tdigest_merge": "binary",

@@ -48,3 +48,30 @@ def test_ranking_scores_equal_scikit_learn_per_group():
         assert got["roc_auc"] == pytest.approx(roc_auc_score(y, scores), rel=1e-12, abs=1e-15)
         assert got["average_precision"] == pytest.approx(average_precision_score(y, scores), rel=1e-12, abs=1e-15)
     assert result[41] == {"roc_auc": None, "average_precision": None}
+
+
+def test_ranking_scores_of_counts_equal_scikit_learn_from_split_state_rows():
+    """Each group's rows are split over several state rows per class (as cells merged into a
+    coarser group are), so equal scores arrive in several maps and must be summed."""
+    rng = np.random.default_rng(11)
+    con = python_udfs.register(duckdb.connect())
+    groups = {g: score_counts(rng, int(rng.integers(2, 400))) for g in range(30)}
+    groups[30] = (np.array([0.3, 0.5]), np.array([0, 0]))   # negatives only: undefined
+    rows = [(g, int(rng.integers(0, 3)), float(s), int(label))
+            for g, (scores, y) in groups.items() for s, label in zip(scores, y)]
+    con.execute("create table raw (grp integer, cell integer, score double, y integer)")
+    con.executemany("insert into raw values (?, ?, ?, ?)", rows)
+    state = """
+        with state_rows as (
+            select grp, cell, y, histogram(score) as score_counts from raw group by grp, cell, y
+        )
+        select grp, vm_ranking_scores_of_counts(list({'y': y, 'score_counts': score_counts})) from state_rows group by grp
+    """
+    result = dict(con.execute(state).fetchall())
+    for g, (scores, y) in groups.items():
+        got = result[g]
+        if y.min() == y.max():
+            assert got == {"roc_auc": None, "average_precision": None}
+            continue
+        assert got["roc_auc"] == pytest.approx(roc_auc_score(y, scores), rel=1e-12, abs=1e-15)
+        assert got["average_precision"] == pytest.approx(average_precision_score(y, scores), rel=1e-12, abs=1e-15)

@@ -225,62 +225,7 @@ class_totals as (
 
 ),
 
-{#- One number per group and property: millions of score entries are summed and scored by it
-    rather than by all the grouping columns. -#}
-score_groups as (
-
-    select
-        {{ keys }}property,
-        row_number() over (order by {{ keys }}property) as score_group
-    from class_totals
-
-),
-
-score_entries as (
-
-    select
-        score_groups.score_group,
-        state_rows.y,
-        {{ vm_map_entries('state_rows.score_counts', 'score', 'score_rows') }}
-    from state_rows
-    inner join score_groups
-        on {{ same_keys("state_rows", "score_groups", by) }}
-        and state_rows.property = score_groups.property
-
-),
-
-score_counts as (
-
-    select
-        score_group,
-        score,
-        coalesce(sum(score_rows) filter (where y = 1), 0) as positives,
-        coalesce(sum(score_rows) filter (where y = 0), 0) as negatives
-    from score_entries
-    group by score_group, score
-
-),
-
-{#- Mann-Whitney AUC with ties 1/2 and scikit-learn's average precision per group, from its
-    distinct scores' counts (vm_ranking_scores: running sums in one vectorised pass, where a
-    window over millions of score entries cost most of the build). -#}
-ranking_scores as (
-
-    select
-        {{ key_prefix(by, "score_groups") }}score_groups.property,
-        group_scores.scores.roc_auc,
-        group_scores.scores.average_precision
-    from (
-        select
-            score_group,
-            vm_ranking_scores({{ vm_list(vm_struct([('score', 'score'), ('positives', 'cast(positives as bigint)'),
-                                                    ('negatives', 'cast(negatives as bigint)')])) }}) as scores
-        from score_counts
-        group by score_group
-    ) as group_scores
-    inner join score_groups on group_scores.score_group = score_groups.score_group
-
-),
+{{ adapter.dispatch('model_ml_scores_ranking_ctes', 'valuemarts')(by) }}
 
 {%- if metric.use_t_digest %}
 
@@ -488,4 +433,90 @@ tdigest_scores as (
         when {{ index }} / 100 > {{ vm_element(range, 2) }} then 1.0
         else {{ vm_element(cdfs, index ~ ' + 1') }}
     end
+{%- endmacro %}
+
+{#- The CTE `ranking_scores` (the `by` columns, property, roc_auc, average_precision) from
+    `state_rows`, ending with a comma: Mann-Whitney AUC with ties 1/2 and scikit-learn's average
+    precision per group from its rows' score counts. On DuckDB vm_ranking_scores_of_counts reads
+    each group's state rows and their maps as they are, summing equal scores in its one sort;
+    unnesting the maps into millions of entries, joining them to their group and summing them per
+    score in SQL first cost most of the model-quality mart. -#}
+{% macro default__model_ml_scores_ranking_ctes(by) -%}
+ranking_scores as (
+
+    select
+        {{ key_prefix(by, "group_scores") }}group_scores.property,
+        group_scores.scores.roc_auc,
+        group_scores.scores.average_precision
+    from (
+        select
+            {{ key_prefix(by) }}property,
+            vm_ranking_scores_of_counts(list({'y': cast(y as integer), 'score_counts': score_counts})) as scores
+        from state_rows
+        group by {{ key_prefix(by) }}property
+    ) as group_scores
+
+),
+{%- endmacro %}
+
+{#- On Spark the score entries are unnested and summed per score in SQL, then scored per group
+    by vm_ranking_scores (the ranking UDF Spark registers). -#}
+{% macro spark__model_ml_scores_ranking_ctes(by) -%}
+{%- set keys = key_prefix(by) -%}
+{#- One number per group and property: millions of score entries are summed and scored by it
+    rather than by all the grouping columns. -#}
+score_groups as (
+
+    select
+        {{ keys }}property,
+        row_number() over (order by {{ keys }}property) as score_group
+    from class_totals
+
+),
+
+score_entries as (
+
+    select
+        score_groups.score_group,
+        state_rows.y,
+        {{ vm_map_entries('state_rows.score_counts', 'score', 'score_rows') }}
+    from state_rows
+    inner join score_groups
+        on {{ same_keys("state_rows", "score_groups", by) }}
+        and state_rows.property = score_groups.property
+
+),
+
+score_counts as (
+
+    select
+        score_group,
+        score,
+        coalesce(sum(score_rows) filter (where y = 1), 0) as positives,
+        coalesce(sum(score_rows) filter (where y = 0), 0) as negatives
+    from score_entries
+    group by score_group, score
+
+),
+
+{#- Mann-Whitney AUC with ties 1/2 and scikit-learn's average precision per group, from its
+    distinct scores' counts (vm_ranking_scores: running sums in one vectorised pass, where a
+    window over millions of score entries cost most of the build). -#}
+ranking_scores as (
+
+    select
+        {{ key_prefix(by, "score_groups") }}score_groups.property,
+        group_scores.scores.roc_auc,
+        group_scores.scores.average_precision
+    from (
+        select
+            score_group,
+            vm_ranking_scores({{ vm_list(vm_struct([('score', 'score'), ('positives', 'cast(positives as bigint)'),
+                                                    ('negatives', 'cast(negatives as bigint)')])) }}) as scores
+        from score_counts
+        group by score_group
+    ) as group_scores
+    inner join score_groups on group_scores.score_group = score_groups.score_group
+
+),
 {%- endmacro %}
