@@ -225,7 +225,9 @@ class_totals as (
 
 ),
 
-{{ adapter.dispatch('model_ml_scores_ranking_ctes', 'valuemarts')(by) }}
+{#- The metric's rows of the state have its own grouping columns only (the others NULL). -#}
+{%- set cell_columns = metric.group_columns | map(attribute='name') -%}
+{{ adapter.dispatch('model_ml_scores_ranking_ctes', 'valuemarts')(by, cell_columns | reject('in', by) | list | length == 0) }}
 
 {%- if metric.use_t_digest %}
 
@@ -437,11 +439,17 @@ tdigest_scores as (
 
 {#- The CTE `ranking_scores` (the `by` columns, property, roc_auc, average_precision) from
     `state_rows`, ending with a comma: Mann-Whitney AUC with ties 1/2 and scikit-learn's average
-    precision per group from its rows' score counts. On DuckDB vm_ranking_scores_of_counts reads
-    each group's state rows and their maps as they are, summing equal scores in its one sort;
-    unnesting the maps into millions of entries, joining them to their group and summing them per
-    score in SQL first cost most of the model-quality mart. -#}
-{% macro default__model_ml_scores_ranking_ctes(by) -%}
+    precision per group from its rows' score counts. `per_cell`: `by` holds every grouping column
+    of the metric, so a group is one cell of its state, and its state rows are one per class. Then DuckDB's
+    vm_ranking_scores_of_counts reads those rows' maps as they are (summing equal scores in its
+    one sort), where unnesting them into millions of entries, joining those to their group and
+    summing them per score first cost most of the model-quality mart. Coarser groups sum their
+    cells' entries per score in SQL first: that shrinks what the UDF gets (5M rows by Channel:
+    0.9 GB peak against 1.35 GB for the maps as they are). -#}
+{% macro default__model_ml_scores_ranking_ctes(by, per_cell) -%}
+{%- if not per_cell -%}
+{{ model_ml_scores_ranking_from_entries(by) }}
+{%- else -%}
 ranking_scores as (
 
     select
@@ -457,11 +465,16 @@ ranking_scores as (
     ) as group_scores
 
 ),
+{%- endif -%}
 {%- endmacro %}
 
-{#- On Spark the score entries are unnested and summed per score in SQL, then scored per group
-    by vm_ranking_scores (the ranking UDF Spark registers). -#}
-{% macro spark__model_ml_scores_ranking_ctes(by) -%}
+{#- Spark scores every group from entries summed in SQL (its ranking UDF is vm_ranking_scores). -#}
+{% macro spark__model_ml_scores_ranking_ctes(by, per_cell) -%}
+{{ model_ml_scores_ranking_from_entries(by) }}
+{%- endmacro %}
+
+{#- `ranking_scores` from the score entries of each group, summed per score in SQL. -#}
+{% macro model_ml_scores_ranking_from_entries(by) -%}
 {%- set keys = key_prefix(by) -%}
 {#- One number per group and property: millions of score entries are summed and scored by it
     rather than by all the grouping columns. -#}
