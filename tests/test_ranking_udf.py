@@ -18,6 +18,17 @@ def score_counts(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.nd
     return scores, y
 
 
+def assert_equal_scikit_learn(result: dict, groups: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Each group's scores equal scikit-learn's on its raw rows (NULL for a one-class group)."""
+    for g, (scores, y) in groups.items():
+        got = result[g]
+        if y.min() == y.max():
+            assert got == {"roc_auc": None, "average_precision": None}
+            continue
+        assert got["roc_auc"] == pytest.approx(roc_auc_score(y, scores), rel=1e-12, abs=1e-15)
+        assert got["average_precision"] == pytest.approx(average_precision_score(y, scores), rel=1e-12, abs=1e-15)
+
+
 def test_ranking_scores_equal_scikit_learn_per_group():
     rng = np.random.default_rng(7)
     con = python_udfs.register(duckdb.connect())
@@ -40,13 +51,7 @@ def test_ranking_scores_equal_scikit_learn_per_group():
         group by groups.grp
     """).fetchall())
 
-    for g, (scores, y) in groups.items():
-        got = result[g]
-        if y.min() == y.max():
-            assert got == {"roc_auc": None, "average_precision": None}
-            continue
-        assert got["roc_auc"] == pytest.approx(roc_auc_score(y, scores), rel=1e-12, abs=1e-15)
-        assert got["average_precision"] == pytest.approx(average_precision_score(y, scores), rel=1e-12, abs=1e-15)
+    assert_equal_scikit_learn(result, groups)
     assert result[41] == {"roc_auc": None, "average_precision": None}
 
 
@@ -68,10 +73,4 @@ def test_ranking_scores_of_counts_equal_scikit_learn_from_split_state_rows():
         select grp, vm_ranking_scores_of_counts(list({'y': y, 'score_counts': score_counts})) from state_rows group by grp
     """
     result = dict(con.execute(state).fetchall())
-    for g, (scores, y) in groups.items():
-        got = result[g]
-        if y.min() == y.max():
-            assert got == {"roc_auc": None, "average_precision": None}
-            continue
-        assert got["roc_auc"] == pytest.approx(roc_auc_score(y, scores), rel=1e-12, abs=1e-15)
-        assert got["average_precision"] == pytest.approx(average_precision_score(y, scores), rel=1e-12, abs=1e-15)
+    assert_equal_scikit_learn(result, groups)
