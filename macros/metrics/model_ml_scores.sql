@@ -138,10 +138,11 @@ with labelled_rows as (
 {#- Each cell numbered once, so the offer sets are found on narrow keys (cell, customer, action):
     keyed by the cells' nine or so grouping values, the distinct offers and their sets cost 2.5x
     as much at 5M rows (wide hash keys, spilled). -#}
+{%- set cell_keys = (['metric_name'] + quoted_names(group_names)) | join(', ') %}
 cells as (
 
-    select metric_name, {{ key_prefix(group_names) }}row_number() over (order by metric_name{% for name in group_names %}, {{ vm_ident(name) }}{% endfor %}) as cell_id
-    from (select distinct metric_name{% for name in group_names %}, {{ vm_ident(name) }}{% endfor %} from labelled_rows) as distinct_cells
+    select {{ cell_keys }}, row_number() over (order by {{ cell_keys }}) as cell_id
+    from (select distinct {{ cell_keys }} from labelled_rows) as distinct_cells
 
 ),
 
@@ -440,12 +441,12 @@ tdigest_scores as (
 {#- The CTE `ranking_scores` (the `by` columns, property, roc_auc, average_precision) from
     `state_rows`, ending with a comma: Mann-Whitney AUC with ties 1/2 and scikit-learn's average
     precision per group from its rows' score counts. `per_cell`: `by` holds every grouping column
-    of the metric, so a group is one cell of its state, and its state rows are one per class. Then DuckDB's
-    vm_ranking_scores_of_counts reads those rows' maps as they are (summing equal scores in its
-    one sort), where unnesting them into millions of entries, joining those to their group and
-    summing them per score first cost most of the model-quality mart. Coarser groups sum their
-    cells' entries per score in SQL first: that shrinks what the UDF gets (5M rows by Channel:
-    0.9 GB peak against 1.35 GB for the maps as they are). -#}
+    of the metric, so a group is one cell of its state, with one state row per class. Then
+    DuckDB's vm_ranking_scores_of_counts reads those rows' maps as they are (summing equal scores
+    in its one sort), where unnesting them into millions of entries, joining those to their group
+    and summing them per score first cost most of the model-quality mart. Coarser groups sum
+    their cells' entries per score in SQL first: that shrinks what the UDF gets (5M rows by
+    Channel: 0.9 GB peak against 1.35 GB for the maps as they are). -#}
 {% macro default__model_ml_scores_ranking_ctes(by, per_cell) -%}
 {%- if not per_cell -%}
 {{ model_ml_scores_ranking_from_entries(by) }}
