@@ -460,7 +460,7 @@ ranking_scores as (
     from (
         select
             {{ key_prefix(by) }}property,
-            vm_ranking_scores_of_counts(list({'y': cast(y as integer), 'score_counts': score_counts})) as scores
+            vm_ranking_scores_of_counts({{ vm_list(vm_struct([('y', 'cast(y as integer)'), ('score_counts', 'score_counts')])) }}) as scores
         from state_rows
         group by {{ key_prefix(by) }}property
     ) as group_scores
